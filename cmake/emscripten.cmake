@@ -1,0 +1,39 @@
+# Emscripten build: two engine variants and the WASM modules the JS package loads.
+# Output goes to ${SM_WASM_OUT} (default: bindings/js/wasm/), one .mjs loader + .wasm per variant.
+set(SM_WASM_OUT "${CMAKE_SOURCE_DIR}/bindings/js/wasm" CACHE PATH "Where the WASM modules go")
+
+sm_add_engine(sm_simd ${SM_SIMD_FLAGS})
+sm_add_engine(sm_mt ${SM_SIMD_FLAGS} -pthread)
+
+set(SM_WASM_EXPORTS
+  _malloc _free _sm_js_alloc _sm_js_free _sm_version _sm_status_name
+  _sm_js_model_load _sm_model_free _sm_js_model_info _sm_js_error_code _sm_js_error_msg
+  _sm_js_session_new _sm_session_free _sm_session_decode _sm_js_session_step
+  _sm_session_logits _sm_session_n_past _sm_session_rewind _sm_session_cancel
+  _sm_session_last_error)
+list(JOIN SM_WASM_EXPORTS "," SM_WASM_EXPORTS_CSV)
+
+set(SM_WASM_LINK
+  -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSmallMind
+  -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
+  -sINITIAL_MEMORY=64MB -sSTACK_SIZE=1MB
+  "-sEXPORTED_FUNCTIONS=[${SM_WASM_EXPORTS_CSV}]"
+  "-sEXPORTED_RUNTIME_METHODS=[HEAPU8,HEAP32,HEAPF32,UTF8ToString]")
+
+function(sm_add_wasm_module target engine)
+  add_executable(${target} src/wasm/exports.c)
+  target_include_directories(${target} PRIVATE src)
+  target_compile_options(${target} PRIVATE ${SM_WARNINGS} ${ARGN})
+  target_link_libraries(${target} PRIVATE ${engine})
+  set_target_properties(${target} PROPERTIES SUFFIX ".mjs" RUNTIME_OUTPUT_DIRECTORY ${SM_WASM_OUT})
+  target_link_options(${target} PRIVATE ${SM_WASM_LINK} ${ARGN})
+endfunction()
+
+sm_add_wasm_module(smallmind-simd sm_simd ${SM_SIMD_FLAGS})
+sm_add_wasm_module(smallmind-mt sm_mt ${SM_SIMD_FLAGS} -pthread -sPTHREAD_POOL_SIZE=navigator.hardwareConcurrency)
+
+if(SM_BUILD_TESTS)
+  enable_testing()
+  set(SM_TEST_ENGINE sm_simd)
+  include(cmake/tests.cmake)
+endif()

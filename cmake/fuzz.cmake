@@ -1,0 +1,12 @@
+# libFuzzer targets: tests/fuzz/fuzz_<parser>.c, built with clang's -fsanitize=fuzzer.
+file(GLOB SM_FUZZ_SOURCES CONFIGURE_DEPENDS tests/fuzz/fuzz_*.c)
+sm_add_engine(sm_fuzz_engine -fsanitize=fuzzer-no-link,address,undefined)
+target_link_options(sm_fuzz_engine PUBLIC -fsanitize=address,undefined)
+foreach(src ${SM_FUZZ_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE src)
+  target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(${name} PRIVATE sm_fuzz_engine)
+endforeach()

@@ -1,0 +1,17 @@
+# One test executable per module: tests/c/test_<module>.c, registered with CTest.
+file(GLOB SM_TEST_SOURCES CONFIGURE_DEPENDS tests/c/test_*.c)
+foreach(src ${SM_TEST_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(${name} ${src})
+  target_include_directories(${name} PRIVATE src tests/c)
+  target_compile_options(${name} PRIVATE ${SM_WARNINGS} -Wno-missing-prototypes ${ARGN})
+  target_link_libraries(${name} PRIVATE ${SM_TEST_ENGINE})
+  sm_apply_sanitizers(${name})
+  if(EMSCRIPTEN)
+    target_link_options(${name} PRIVATE -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sENVIRONMENT=node)
+    add_test(NAME ${name} COMMAND node ${CMAKE_CURRENT_BINARY_DIR}/${name}.js
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  else()
+    add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  endif()
+endforeach()

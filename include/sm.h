@@ -1,0 +1,163 @@
+/*
+ * sm.h — the public C API of SmallMind, an LLM inference engine for WebAssembly and native hosts.
+ *
+ * This is the only public header. It is C11 and usable from C++. The engine does no I/O: it runs
+ * over bytes the host hands it (sm_model_load_from_memory) and returns status codes, never exits,
+ * aborts or prints. The generation loop reads like SQLite's prepare/step:
+ *
+ *     sm_session_decode(s, prompt, n_prompt);          // batched prompt processing
+ *     while (sm_session_step(s, &tok) == SM_OK) emit(tok);
+ *
+ * Ownership: every function states who owns what in one sentence. `_free(NULL)` is a no-op.
+ */
+#ifndef SM_H
+#define SM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SM_VERSION_MAJOR 0
+#define SM_VERSION_MINOR 1
+#define SM_VERSION_PATCH 0
+
+/* Status codes. Values > 0 are progress, not errors (like SQLITE_DONE); values < 0 are errors. */
+typedef enum sm_status {
+    SM_OK = 0,
+    SM_DONE = 1,                /* generation reached an end-of-generation token or a limit */
+    SM_ERR_INVALID_ARG = -1,    /* a caller passed a NULL, an out-of-range value or a bad combination */
+    SM_ERR_NOMEM = -2,          /* an allocation failed */
+    SM_ERR_FORMAT = -3,         /* the file is malformed: bad magic, truncated, out-of-range offsets */
+    SM_ERR_UNSUPPORTED = -4,    /* well-formed but not supported: architecture, tensor type, version */
+    SM_ERR_CONTEXT_FULL = -5,   /* the session's context window has no room for more tokens */
+    SM_ERR_CANCELLED = -6,      /* sm_session_cancel() stopped the running call */
+    SM_ERR_BUSY = -7,           /* the object still has live children (a model with sessions) */
+    SM_ERR_VERSION = -8,        /* the file's format version is not one this build reads */
+    SM_ERR_CORRUPT = -9         /* the file is well-formed but its contents contradict each other */
+} sm_status;
+
+/* A status plus a readable message naming what is wrong and where. */
+typedef struct sm_error {
+    sm_status code;
+    char msg[256];
+} sm_error;
+
+/* Returns a static, NUL-terminated name for a status code ("SM_ERR_FORMAT"). Never NULL. */
+const char *sm_status_name(sm_status code);
+
+/* Returns the library version as "MAJOR.MINOR.PATCH" plus build features ("simd128 threads"). Static. */
+const char *sm_version(void);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Models                                                                                       */
+/* ------------------------------------------------------------------------------------------- */
+
+typedef struct sm_model sm_model; /* immutable after load; shared by sessions */
+
+typedef struct sm_model_params {
+    int32_t reserved; /* no options yet; always start from sm_model_default_params() */
+} sm_model_params;
+
+/* Returns the default model parameters. */
+sm_model_params sm_model_default_params(void);
+
+/*
+ * Parses a GGUF file held in memory and binds its tensors to an architecture.
+ * Borrowed: `data` must stay alive and unchanged until sm_model_free(); weights are views into it,
+ * so it should be aligned to at least 32 bytes. `params` may be NULL for defaults. On success *out
+ * owns a new model; on failure *out is NULL and `err` (optional) says what is wrong and where.
+ */
+sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
+                                    sm_model **out, sm_error *err);
+
+/* Frees the model. NULL is a no-op. Returns SM_ERR_BUSY (and frees nothing) while sessions live. */
+sm_status sm_model_free(sm_model *model);
+
+/* Shape and vocabulary facts of a loaded model. The model keeps ownership of returned strings. */
+typedef struct sm_model_info {
+    const char *arch;       /* "llama", ... */
+    const char *name;       /* general.name, or "" */
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t n_ff;
+    int32_t bos_token;      /* -1 when the file names none */
+    int32_t eos_token;      /* -1 when the file names none */
+    uint64_t n_params;      /* total weight elements */
+    uint64_t weight_bytes;  /* bytes of tensor data, as stored (quantized) */
+} sm_model_info;
+
+/* Fills *info. Returns SM_ERR_INVALID_ARG when either pointer is NULL. */
+sm_status sm_model_get_info(const sm_model *model, sm_model_info *info);
+
+/* ------------------------------------------------------------------------------------------- */
+/* Sessions                                                                                     */
+/* ------------------------------------------------------------------------------------------- */
+
+typedef struct sm_session sm_session; /* KV cache + sampler + decode state; one per conversation */
+
+typedef struct sm_session_params {
+    int32_t n_ctx;       /* context window in tokens; 0 = min(model's n_ctx_train, 4096) */
+    int32_t n_batch;     /* tokens per forward batch during prompt processing; 0 = 64 */
+    int32_t n_threads;   /* worker threads; 0 or 1 = run on the caller's thread */
+    float temperature;   /* 0 = greedy (argmax); the only sampler in this version */
+    uint64_t seed;       /* sampler seed; results are reproducible for a given seed */
+} sm_session_params;
+
+/* Returns the default session parameters. */
+sm_session_params sm_session_default_params(void);
+
+/*
+ * Creates a session over `model`, allocating its KV cache and scratch buffers up front (decode never
+ * allocates). `params` may be NULL. The model must outlive the session. On success *out owns a new
+ * session; on failure *out is NULL and `err` (optional) says why.
+ */
+sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_session **out,
+                         sm_error *err);
+
+/* Frees the session and its buffers. NULL is a no-op. */
+void sm_session_free(sm_session *session);
+
+/*
+ * Appends `n` tokens to the context and runs them through the model as batches, leaving the logits
+ * of the last token available. Returns SM_ERR_CONTEXT_FULL (nothing appended) when they do not fit,
+ * SM_ERR_INVALID_ARG for an id outside the vocabulary, SM_ERR_CANCELLED when cancelled (the context
+ * is then rolled back to where it was before this call).
+ */
+sm_status sm_session_decode(sm_session *session, const int32_t *tokens, int32_t n);
+
+/*
+ * Picks the next token from the current logits, writes it to *tok_out and feeds it back so the
+ * logits of the following position are ready. Returns SM_OK with a token, or SM_DONE (no token) when
+ * the pick is an end-of-generation token or the context is full.
+ */
+sm_status sm_session_step(sm_session *session, int32_t *tok_out);
+
+/* The logits of the last decoded position, [n_vocab] f32, owned by the session and valid until the
+ * next decode/step; NULL before the first decode. */
+const float *sm_session_logits(const sm_session *session);
+
+/* Number of tokens currently in the context. */
+int32_t sm_session_n_past(const sm_session *session);
+
+/* Forgets every token after the first `n_keep` (0 clears the context). */
+sm_status sm_session_rewind(sm_session *session, int32_t n_keep);
+
+/* Asks the running decode/step to stop; safe from any thread. The running call returns
+ * SM_ERR_CANCELLED and the flag clears when the next call starts. */
+void sm_session_cancel(sm_session *session);
+
+/* The session's last error message ("" when none). Owned by the session. */
+const char *sm_session_last_error(const sm_session *session);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SM_H */

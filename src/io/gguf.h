@@ -1,0 +1,125 @@
+/*
+ * gguf.h — a GGUF v2/v3 reader over a memory buffer. Internal.
+ *
+ * Follows the GGUF specification (ggml/docs/gguf.md): magic "GGUF", version, tensor count,
+ * metadata key/value count, the key/value pairs, the tensor infos, padding to general.alignment,
+ * then tensor data. Nothing is copied: keys, strings and tensor data are views into the buffer,
+ * which must outlive the parsed file. Every offset, size and count is checked against the buffer
+ * before use; a malformed file gets SM_ERR_FORMAT / SM_ERR_VERSION / SM_ERR_UNSUPPORTED and a
+ * message naming what is wrong and at which byte offset.
+ */
+#ifndef SM_IO_GGUF_H
+#define SM_IO_GGUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sm.h"
+
+#define SM_GGUF_MAX_DIMS 4
+
+typedef enum sm_gguf_vtype {
+    SM_GGUF_UINT8 = 0,
+    SM_GGUF_INT8 = 1,
+    SM_GGUF_UINT16 = 2,
+    SM_GGUF_INT16 = 3,
+    SM_GGUF_UINT32 = 4,
+    SM_GGUF_INT32 = 5,
+    SM_GGUF_FLOAT32 = 6,
+    SM_GGUF_BOOL = 7,
+    SM_GGUF_STRING = 8,
+    SM_GGUF_ARRAY = 9,
+    SM_GGUF_UINT64 = 10,
+    SM_GGUF_INT64 = 11,
+    SM_GGUF_FLOAT64 = 12,
+    SM_GGUF_VTYPE_COUNT = 13
+} sm_gguf_vtype;
+
+/* A string view into the file: not NUL-terminated. */
+typedef struct sm_gguf_str {
+    const char *ptr;
+    uint64_t len;
+} sm_gguf_str;
+
+/* An array value: `n` elements of `type`, starting at `data` in the file. For STRING and ARRAY
+ * elements (variable size) use sm_gguf_array_iter; for fixed-size elements data is packed
+ * little-endian and may be unaligned (read with memcpy). */
+typedef struct sm_gguf_array {
+    sm_gguf_vtype type;
+    uint64_t n;
+    const uint8_t *data;
+    uint64_t n_bytes; /* bytes the elements span in the file */
+} sm_gguf_array;
+
+typedef struct sm_gguf_kv {
+    sm_gguf_str key;
+    sm_gguf_vtype type;
+    union {
+        uint64_t u64;  /* UINT8/16/32/64, BOOL (0/1) widened */
+        int64_t i64;   /* INT8/16/32/64 widened */
+        double f64;    /* FLOAT32/64 widened */
+        sm_gguf_str str;
+        sm_gguf_array arr;
+    } v;
+} sm_gguf_kv;
+
+typedef struct sm_gguf_tensor {
+    sm_gguf_str name;
+    int32_t type;                      /* ggml type id (see kern/types.h); may be one we can't run */
+    uint32_t n_dims;
+    int64_t ne[SM_GGUF_MAX_DIMS];      /* elements per dim, ne[0] innermost; unused dims are 1 */
+    uint64_t offset;                   /* relative to the start of the data section */
+    const uint8_t *data;               /* absolute: base of data section + offset */
+    uint64_t n_bytes;                  /* checked to lie within the buffer */
+} sm_gguf_tensor;
+
+typedef struct sm_gguf {
+    uint32_t version;                  /* 2 or 3 */
+    uint64_t n_kv;
+    sm_gguf_kv *kv;                    /* [n_kv], owned */
+    uint64_t n_tensors;
+    sm_gguf_tensor *tensors;           /* [n_tensors], owned */
+    uint32_t alignment;                /* general.alignment or 32 */
+    uint64_t data_offset;              /* start of the tensor data section in the buffer */
+} sm_gguf;
+
+/* Parses `size` bytes at `data`. Borrowed: `data` must outlive *out. On success *out holds owned
+ * arrays freed by sm_gguf_free; on failure *out is zeroed and err says what and where. Tensor
+ * types unknown to this build are accepted here only if their size can be computed; otherwise the
+ * error is SM_ERR_UNSUPPORTED naming the tensor. */
+sm_status sm_gguf_parse(const void *data, size_t size, sm_gguf *out, sm_error *err);
+
+/* Frees what sm_gguf_parse allocated and zeroes *g. NULL-safe. */
+void sm_gguf_free(sm_gguf *g);
+
+/* Lookup by exact key / tensor name (C string). NULL when absent. */
+const sm_gguf_kv *sm_gguf_find(const sm_gguf *g, const char *key);
+const sm_gguf_tensor *sm_gguf_find_tensor(const sm_gguf *g, const char *name);
+
+/* Typed getters: return true and set *out when the key exists with a compatible type (any integer
+ * type in range for the integer getters; FLOAT32/64 for get_f32; STRING for get_str). */
+bool sm_gguf_get_u32(const sm_gguf *g, const char *key, uint32_t *out);
+bool sm_gguf_get_i32(const sm_gguf *g, const char *key, int32_t *out);
+bool sm_gguf_get_f32(const sm_gguf *g, const char *key, float *out);
+bool sm_gguf_get_str(const sm_gguf *g, const char *key, sm_gguf_str *out);
+bool sm_gguf_get_arr(const sm_gguf *g, const char *key, sm_gguf_array *out);
+
+/* Compares a view with a C string. */
+bool sm_gguf_str_eq(sm_gguf_str s, const char *c);
+
+/* Walks the elements of an array in order (needed for STRING and nested ARRAY elements, whose
+ * sizes vary). The parser validated the whole array, so the walk cannot run off the buffer. */
+typedef struct sm_gguf_array_iter {
+    sm_gguf_array arr;
+    uint64_t index;
+    const uint8_t *pos;
+} sm_gguf_array_iter;
+
+void sm_gguf_array_iter_init(sm_gguf_array_iter *it, const sm_gguf_array *arr);
+/* Advances; returns false at the end. For STRING elements sets *str; for ARRAY elements sets
+ * *sub; for fixed-size elements sets *elem to the element's bytes. Unused outputs may be NULL. */
+bool sm_gguf_array_iter_next(sm_gguf_array_iter *it, sm_gguf_str *str, sm_gguf_array *sub,
+                             const uint8_t **elem);
+
+#endif
