@@ -108,6 +108,7 @@ typedef struct sm_session_params {
     int32_t n_threads;   /* worker threads; 0 or 1 = run on the caller's thread */
     float temperature;   /* 0 = greedy (argmax); the only sampler in this version */
     uint64_t seed;       /* sampler seed; results are reproducible for a given seed */
+    int32_t ignore_eos;  /* nonzero: end-of-generation tokens do not end sm_session_step() */
 } sm_session_params;
 
 /* Returns the default session parameters. */

@@ -104,6 +104,11 @@ bool sm_gguf_get_i32(const sm_gguf *g, const char *key, int32_t *out);
 bool sm_gguf_get_f32(const sm_gguf *g, const char *key, float *out);
 bool sm_gguf_get_str(const sm_gguf *g, const char *key, sm_gguf_str *out);
 bool sm_gguf_get_arr(const sm_gguf *g, const char *key, sm_gguf_array *out);
+/* BOOL only. */
+bool sm_gguf_get_bool(const sm_gguf *g, const char *key, bool *out);
+
+/* A static name for a value type ("UINT32"), "?" when out of range; for messages. */
+const char *sm_gguf_vtype_name(sm_gguf_vtype type);
 
 /* Compares a view with a C string. */
 bool sm_gguf_str_eq(sm_gguf_str s, const char *c);

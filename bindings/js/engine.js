@@ -1,0 +1,146 @@
+// engine.js — a thin, synchronous object layer over the WASM exports: Engine → Model → Session.
+//
+// Memory ownership follows the C API: a Model owns a copy of the file bytes inside WASM memory
+// (weights are views into it), a Session owns its KV cache. Call free() when done; Model.free()
+// throws SM_ERR_BUSY while sessions are alive. Higher layers (worker, streaming) build on this.
+
+import { SmallMindError } from './errors.js';
+import { loadWasm } from './wasm-loader.js';
+
+const SM_OK = 0;
+const SM_DONE = 1;
+
+export class Engine {
+  /** @param {any} mod the instantiated Emscripten module */
+  constructor(mod) {
+    this.mod = mod;
+    this.variant = /** @type {string} */ ('');
+    /** @type {string} e.g. "0.1.0 simd128" */
+    this.version = mod.UTF8ToString(mod._sm_version());
+  }
+
+  /**
+   * @param {{variant?: 'simd' | 'mt'}} [opts]
+   * @returns {Promise<Engine>}
+   */
+  static async create(opts = {}) {
+    const engine = new Engine(await loadWasm(opts));
+    engine.variant = opts.variant ?? 'simd';
+    return engine;
+  }
+
+  /** @returns {SmallMindError} the error of the last failed constructor call */
+  lastError() {
+    const m = this.mod;
+    return new SmallMindError(m.UTF8ToString(m._sm_js_error_msg()), m._sm_js_error_code());
+  }
+
+  /**
+   * Copies GGUF bytes into WASM memory and loads the model from them.
+   * @param {Uint8Array} bytes
+   * @returns {Model}
+   */
+  loadModel(bytes) {
+    const m = this.mod;
+    const ptr = m._sm_js_alloc(bytes.length);
+    if (!ptr) throw new SmallMindError(`out of WASM memory for a ${bytes.length}-byte model`, -2);
+    m.HEAPU8.set(bytes, ptr);
+    const handle = m._sm_js_model_load(ptr, bytes.length);
+    if (!handle) {
+      const err = this.lastError();
+      m._sm_js_free(ptr);
+      throw err;
+    }
+    return new Model(this, handle, ptr);
+  }
+}
+
+export class Model {
+  /** @param {Engine} engine @param {number} handle @param {number} bytesPtr */
+  constructor(engine, handle, bytesPtr) {
+    this.engine = engine;
+    this.handle = handle;
+    this.bytesPtr = bytesPtr;
+    const m = engine.mod;
+    /** @type {{arch: string, name: string, n_vocab: number, n_ctx_train: number, n_embd: number, n_layer: number, n_head: number, n_head_kv: number, n_ff: number, bos_token: number, eos_token: number, n_params: number, weight_bytes: number}} */
+    this.info = JSON.parse(m.UTF8ToString(m._sm_js_model_info(handle)));
+  }
+
+  /**
+   * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number, ignoreEos?: boolean}} [opts]
+   * @returns {Session}
+   */
+  createSession(opts = {}) {
+    const m = this.engine.mod;
+    const h = m._sm_js_session_new(this.handle, opts.nCtx ?? 0, opts.nBatch ?? 0, opts.threads ?? 1,
+      opts.temperature ?? 0, opts.seed ?? 0x5eed, opts.ignoreEos ? 1 : 0);
+    if (!h) throw this.engine.lastError();
+    return new Session(this, h);
+  }
+
+  free() {
+    if (!this.handle) return;
+    const m = this.engine.mod;
+    const st = m._sm_model_free(this.handle);
+    if (st !== SM_OK) throw new SmallMindError('the model still has live sessions; free them first', st);
+    m._sm_js_free(this.bytesPtr);
+    this.handle = 0;
+  }
+}
+
+export class Session {
+  /** @param {Model} model @param {number} handle */
+  constructor(model, handle) {
+    this.model = model;
+    this.mod = model.engine.mod;
+    this.handle = handle;
+    this.tokPtr = this.mod._malloc(4);
+  }
+
+  /** @param {number} status */
+  check(status) {
+    if (status < 0) throw new SmallMindError(this.mod.UTF8ToString(this.mod._sm_session_last_error(this.handle)), status);
+    return status;
+  }
+
+  /**
+   * Appends tokens to the context and runs them through the model as batches.
+   * @param {ArrayLike<number>} tokens
+   */
+  decode(tokens) {
+    const m = this.mod;
+    const ptr = m._malloc(Math.max(1, tokens.length) * 4);
+    try {
+      m.HEAP32.set(Int32Array.from(tokens), ptr >> 2);
+      this.check(m._sm_session_decode(this.handle, ptr, tokens.length));
+    } finally {
+      m._free(ptr);
+    }
+  }
+
+  /** @returns {number | null} the next token, or null when generation is done */
+  step() {
+    const st = this.check(this.mod._sm_session_step(this.handle, this.tokPtr));
+    if (st === SM_DONE) return null;
+    return this.mod.HEAP32[this.tokPtr >> 2];
+  }
+
+  /** @returns {Float32Array | null} a copy of the last position's logits */
+  logits() {
+    const ptr = this.mod._sm_session_logits(this.handle);
+    if (!ptr) return null;
+    return this.mod.HEAPF32.slice(ptr >> 2, (ptr >> 2) + this.model.info.n_vocab);
+  }
+
+  get nPast() { return this.mod._sm_session_n_past(this.handle); }
+
+  /** @param {number} nKeep */
+  rewind(nKeep) { this.check(this.mod._sm_session_rewind(this.handle, nKeep)); }
+
+  free() {
+    if (!this.handle) return;
+    this.mod._sm_session_free(this.handle);
+    this.mod._free(this.tokPtr);
+    this.handle = 0;
+  }
+}

@@ -1,0 +1,3 @@
+// index.js — the `smallmind` package entry point.
+export { Engine, Model, Session } from './engine.js';
+export { SmallMindError, STATUS_NAMES } from './errors.js';

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# test.sh — every test: installs what is missing, builds, then runs
+#   1. the C unit tests natively (scalar reference kernels)
+#   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. the same tests compiled to WASM (SIMD128 kernels) under Node
+#   4. the GGUF parser's libFuzzer target for SM_FUZZ_SECONDS (default 60)
+#   5. the JS suites (node:test): CLI contract, native vs WASM, parity with llama.cpp
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/build.sh
+JOBS=$(nproc)
+export NODE_PATH=/usr/share/nodejs
+
+echo "== C tests (native, scalar)"
+ctest --test-dir build/native --output-on-failure -j "$JOBS"
+
+echo "== C tests (ASan + UBSan)"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSM_SANITIZE=ON -DSM_WERROR=ON >/dev/null
+cmake --build build/asan -j "$JOBS"
+ctest --test-dir build/asan --output-on-failure -j "$JOBS"
+
+echo "== C tests (WASM SIMD128 under Node)"
+ctest --test-dir build/wasm --output-on-failure -j "$JOBS"
+
+echo "== fuzz: GGUF reader"
+CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
+cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf
+mkdir -p build/fuzz/corpus
+node tests/fuzz/make-seeds.js build/fuzz/corpus
+build/fuzz/fuzz_gguf -max_total_time="${SM_FUZZ_SECONDS:-60}" -max_len=65536 -print_final_stats=1 \
+  build/fuzz/corpus 2>&1 | tail -n 15
+
+echo "== JS tests"
+node --test --test-concurrency=1 tests/js/

@@ -1,0 +1,40 @@
+/*
+ * matmul.c — quantized-weight matrix multiplication over a token batch (see matmul.h).
+ * Blocks of output rows are visited in the outer loop so a weight row is read from memory once
+ * per batch rather than once per token: that is what makes batched prompt processing pay off.
+ */
+#include "kern/matmul.h"
+
+void sm_kern_split(int64_t n, int ith, int nth, int64_t *lo, int64_t *hi) {
+    const int64_t per = (n + nth - 1) / nth;
+    *lo = per * ith < n ? per * ith : n;
+    *hi = *lo + per < n ? *lo + per : n;
+}
+
+void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int n_tok,
+                          int ith, int nth) {
+    const sm_type_traits *tr = sm_kern_traits(type);
+    const size_t row = sm_kern_row_size(type, n);
+    int64_t lo, hi;
+    sm_kern_split(n_tok, ith, nth, &lo, &hi);
+    for (int64_t t = lo; t < hi; t++) tr->from_float(x + t * n, (uint8_t *)xq + t * row, n);
+}
+
+enum { SM_MATMUL_ROW_BLOCK = 16 };
+
+void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
+                    int ith, int nth) {
+    const sm_vec_dot_fn dot = w->traits->vec_dot;
+    const size_t xq_row = sm_kern_row_size(w->traits->vec_dot_type, w->n_in);
+    int64_t lo, hi;
+    sm_kern_split(w->n_out, ith, nth, &lo, &hi);
+    for (int64_t r0 = lo; r0 < hi; r0 += SM_MATMUL_ROW_BLOCK) {
+        const int64_t r1 = r0 + SM_MATMUL_ROW_BLOCK < hi ? r0 + SM_MATMUL_ROW_BLOCK : hi;
+        for (int t = 0; t < n_tok; t++) {
+            const uint8_t *xt = (const uint8_t *)xq + (size_t)t * xq_row;
+            float *yt = y + (int64_t)t * ldy;
+            for (int64_t r = r0; r < r1; r++)
+                yt[r] = dot(w->n_in, w->data + (size_t)r * w->row_bytes, xt);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/*
+ * quant_simd128.h — the WASM SIMD128 kernels. Internal.
+ *
+ * Same signatures and contracts as their _ref twins in quant_ref.h, which they are tested against
+ * (tests/c/test_kern.c): to_float and the Q8 activation quantizers give the reference's exact
+ * bytes; dots differ only by float summation order. Defined only when compiled with -msimd128
+ * (__wasm_simd128__); dispatch.c references them only then. Files: float_simd128.c,
+ * quant_simd128_legacy.c, quant_simd128_k.c.
+ */
+#ifndef SM_KERN_QUANT_SIMD128_H
+#define SM_KERN_QUANT_SIMD128_H
+
+#include <stdint.h>
+
+/* float_simd128.c */
+void sm_kern_to_float_f16_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_bf16_simd128(const void *x, float *y, int64_t n);
+float sm_kern_vec_dot_f32_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_f16_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_bf16_simd128(int64_t n, const void *w, const void *x);
+
+/* quant_simd128_legacy.c */
+void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q4_1_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q5_1_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q8_0_simd128(const void *x, float *y, int64_t n);
+void sm_kern_quantize_row_q8_0_simd128(const float *x, void *y, int64_t n);
+void sm_kern_quantize_row_q8_1_simd128(const float *x, void *y, int64_t n);
+float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x);
+
+/* quant_simd128_k.c */
+void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n);
+void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n);
+void sm_kern_quantize_row_q8_K_simd128(const float *x, void *y, int64_t n);
+float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x);
+float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x);
+
+#endif

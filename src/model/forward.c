@@ -1,0 +1,212 @@
+/*
+ * forward.c — the llama-family forward pass (Touvron et al. 2023): embedding, then per layer
+ *   x += Wo · attn(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))     n = RMSNorm, causal GQA attention
+ *   x += Wdown · (silu(Wgate·n(x)) ⊙ Wup·n(x))               SwiGLU FFN
+ * and finally logits = Wout · n(x) for the last token. Every matmul covers the whole batch, so a
+ * prompt is processed as matrix-matrix products. Parallel regions split rows (matmuls) or
+ * (token, head) pairs (attention) into fixed ranges: results do not depend on the thread count.
+ */
+#include "model/forward.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/ops.h"
+#include "util/error.h"
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_batch,
+                      int32_t n_threads, sm_error *err) {
+    memset(f, 0, sizeof *f);
+    const sm_hparams *hp = &m->hp;
+    const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
+    const int64_t widest = max64(max64(hp->n_embd, n_q), hp->n_ff);
+    const size_t cache = (size_t)hp->n_layer * n_ctx * n_kv;
+    f->n_ctx = n_ctx;
+    f->n_batch = n_batch;
+    f->n_threads = n_threads < 1 ? 1 : n_threads;
+    f->k_cache = malloc(cache * sizeof(float));
+    f->v_cache = malloc(cache * sizeof(float));
+    f->x = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
+    f->xb = malloc((size_t)n_batch * max64(hp->n_embd, n_q) * sizeof(float));
+    f->q = malloc((size_t)n_batch * n_q * sizeof(float));
+    f->k = malloc((size_t)n_batch * n_kv * sizeof(float));
+    f->v = malloc((size_t)n_batch * n_kv * sizeof(float));
+    f->gate = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
+    f->up = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
+    f->out = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
+    f->scores = malloc((size_t)f->n_threads * n_ctx * sizeof(float));
+    f->rope = malloc((size_t)n_batch * (hp->n_rot / 2 + 1) * sizeof *f->rope);
+    /* F32 is the widest vec_dot_type (4 bytes per element), so this fits every conversion */
+    f->xq = malloc((size_t)n_batch * widest * sizeof(float));
+    if (!f->k_cache || !f->v_cache || !f->x || !f->xb || !f->q || !f->k || !f->v || !f->gate ||
+        !f->up || !f->out || !f->scores || !f->rope || !f->xq) {
+        sm_fwd_free(f);
+        return sm_err(err, SM_ERR_NOMEM, "out of memory for a %d-token KV cache (%zu MiB)", n_ctx,
+                      cache * 2 * sizeof(float) >> 20);
+    }
+    return SM_OK;
+}
+
+void sm_fwd_free(sm_fwd *f) {
+    if (!f) return;
+    free(f->k_cache), free(f->v_cache), free(f->x), free(f->xb), free(f->q), free(f->k);
+    free(f->v), free(f->gate), free(f->up), free(f->out), free(f->scores), free(f->rope), free(f->xq);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- parallel regions ---------------------------------------------------------------------- */
+
+typedef struct convert_task {
+    int32_t type;
+    const float *x;
+    void *xq;
+    int64_t n;
+    int n_tok;
+} convert_task;
+
+static void convert_worker(void *ctx, int ith, int nth) {
+    const convert_task *t = ctx;
+    sm_kern_convert_rows(t->type, t->x, t->xq, t->n, t->n_tok, ith, nth);
+}
+
+typedef struct matmul_task {
+    const sm_weight *w;
+    const void *xq;
+    int n_tok;
+    float *y;
+} matmul_task;
+
+static void matmul_worker(void *ctx, int ith, int nth) {
+    const matmul_task *t = ctx;
+    sm_kern_matmul(t->w, t->xq, t->n_tok, t->y, t->w->n_out, ith, nth);
+}
+
+/* y[t] = W · x[t] for each of n weights sharing the input x: [n_tok][n_in]. Converts x once per
+ * distinct vec_dot_type (consecutive weights of the same kind share the conversion). */
+static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, const sm_weight *const *w,
+                        float *const *y, int n) {
+    int32_t converted = -1;
+    for (int i = 0; i < n; i++) {
+        const int32_t vt = w[i]->traits->vec_dot_type;
+        if (vt != converted) {
+            convert_task ct = {.type = vt, .x = x, .xq = f->xq, .n = w[i]->n_in, .n_tok = n_tok};
+            sm_pool_run(pool, convert_worker, &ct);
+            converted = vt;
+        }
+        matmul_task mt = {.w = w[i], .xq = f->xq, .n_tok = n_tok, .y = y[i]};
+        sm_pool_run(pool, matmul_worker, &mt);
+    }
+}
+
+static void matmul_one(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, const sm_weight *w, float *y) {
+    matmul_many(f, pool, x, n_tok, &w, &y, 1);
+}
+
+typedef struct attn_task {
+    sm_fwd *f;
+    const sm_hparams *hp;
+    int layer, n_tok;
+    int32_t pos0;
+} attn_task;
+
+/* out[t][h] = softmax(q[t][h] · K[0..pos_t][kvh] / sqrt(head_dim)) · V[0..pos_t][kvh]
+ * for the (t, h) pairs in this thread's share; written into f->xb as [n_tok][n_q]. */
+static void attn_worker(void *ctx, int ith, int nth) {
+    const attn_task *a = ctx;
+    const sm_hparams *hp = a->hp;
+    sm_fwd *f = a->f;
+    const int hd = hp->head_dim, n_kv = hp->n_head_kv * hd, n_q = hp->n_head * hd;
+    const int group = hp->n_head / hp->n_head_kv;
+    const float scale = 1.0f / sqrtf((float)hd);
+    const float *kc = f->k_cache + (size_t)a->layer * f->n_ctx * n_kv;
+    const float *vc = f->v_cache + (size_t)a->layer * f->n_ctx * n_kv;
+    float *sc = f->scores + (size_t)ith * f->n_ctx;
+    int64_t lo, hi;
+    sm_kern_split((int64_t)a->n_tok * hp->n_head, ith, nth, &lo, &hi);
+    for (int64_t item = lo; item < hi; item++) {
+        const int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head), kvh = h / group;
+        const int n_seen = a->pos0 + t + 1; /* causal: positions 0..pos_t */
+        const float *qh = f->q + (size_t)t * n_q + (size_t)h * hd;
+        for (int j = 0; j < n_seen; j++)
+            sc[j] = sm_kern_dot_f32(qh, kc + (size_t)j * n_kv + (size_t)kvh * hd, hd) * scale;
+        sm_kern_softmax(sc, n_seen);
+        float *out = f->xb + (size_t)t * n_q + (size_t)h * hd;
+        memset(out, 0, (size_t)hd * sizeof(float));
+        for (int j = 0; j < n_seen; j++) sm_kern_axpy(out, sc[j], vc + (size_t)j * n_kv + (size_t)kvh * hd, hd);
+    }
+}
+
+/* ---- the pass ------------------------------------------------------------------------------ */
+
+static void embed(const sm_model *m, const int32_t *tokens, int n_tok, float *x) {
+    const sm_weight *e = &m->tok_embd;
+    for (int t = 0; t < n_tok; t++)
+        e->traits->to_float(e->data + (size_t)tokens[t] * e->row_bytes, x + (size_t)t * e->n_in, e->n_in);
+}
+
+static void rmsnorm_rows(float *y, const float *x, const float *w, int n_tok, int n, float eps) {
+    for (int t = 0; t < n_tok; t++) sm_kern_rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
+}
+
+/* Rotates q and k of every token and head, then appends k and v to the layer's cache. */
+static void rope_and_store(sm_fwd *f, const sm_model *m, int layer, int n_tok, int32_t pos0) {
+    const sm_hparams *hp = &m->hp;
+    const int hd = hp->head_dim, n_kv = hp->n_head_kv * hd, n_q = hp->n_head * hd, half = hp->n_rot / 2;
+    for (int t = 0; t < n_tok; t++) {
+        const float(*cs)[2] = (const float(*)[2])f->rope + (size_t)t * half;
+        for (int h = 0; h < hp->n_head; h++)
+            sm_kern_rope_apply(f->q + (size_t)t * n_q + (size_t)h * hd, hp->n_rot, cs, m->arch->rope_mode);
+        for (int h = 0; h < hp->n_head_kv; h++)
+            sm_kern_rope_apply(f->k + (size_t)t * n_kv + (size_t)h * hd, hp->n_rot, cs, m->arch->rope_mode);
+    }
+    const size_t at = ((size_t)layer * f->n_ctx + (size_t)pos0) * n_kv;
+    memcpy(f->k_cache + at, f->k, (size_t)n_tok * n_kv * sizeof(float));
+    memcpy(f->v_cache + at, f->v, (size_t)n_tok * n_kv * sizeof(float));
+}
+
+static void layer_forward(sm_fwd *f, const sm_model *m, sm_pool *pool, int il, int n_tok, int32_t pos0) {
+    const sm_hparams *hp = &m->hp;
+    const sm_layer *L = &m->layers[il];
+    const int n_embd = hp->n_embd;
+    /* attention block */
+    rmsnorm_rows(f->xb, f->x, L->attn_norm, n_tok, n_embd, hp->norm_eps);
+    const sm_weight *qkv[3] = {&L->wq, &L->wk, &L->wv};
+    float *const qkv_out[3] = {f->q, f->k, f->v};
+    matmul_many(f, pool, f->xb, n_tok, qkv, qkv_out, 3);
+    rope_and_store(f, m, il, n_tok, pos0);
+    attn_task at = {.f = f, .hp = hp, .layer = il, .n_tok = n_tok, .pos0 = pos0};
+    sm_pool_run(pool, attn_worker, &at);
+    matmul_one(f, pool, f->xb, n_tok, &L->wo, f->out);
+    sm_kern_add(f->x, f->out, n_tok * n_embd);
+    /* feed-forward block */
+    rmsnorm_rows(f->xb, f->x, L->ffn_norm, n_tok, n_embd, hp->norm_eps);
+    const sm_weight *gu[2] = {&L->w_gate, &L->w_up};
+    float *const gu_out[2] = {f->gate, f->up};
+    matmul_many(f, pool, f->xb, n_tok, gu, gu_out, 2);
+    sm_kern_swiglu(f->gate, f->gate, f->up, n_tok * hp->n_ff);
+    matmul_one(f, pool, f->gate, n_tok, &L->w_down, f->out);
+    sm_kern_add(f->x, f->out, n_tok * n_embd);
+}
+
+sm_status sm_fwd_run(sm_fwd *f, const sm_model *m, sm_pool *pool, const int32_t *tokens, int n_tok,
+                     int32_t pos0, float *logits, const atomic_int *cancel) {
+    const sm_hparams *hp = &m->hp;
+    if (n_tok <= 0 || n_tok > f->n_batch || pos0 < 0 || pos0 + n_tok > f->n_ctx) return SM_ERR_INVALID_ARG;
+    embed(m, tokens, n_tok, f->x);
+    for (int t = 0; t < n_tok; t++)
+        sm_kern_rope_angles(f->rope + (size_t)t * (hp->n_rot / 2), hp->n_rot, pos0 + t, hp->rope_base,
+                            hp->rope_scale, m->rope_freqs);
+    for (int il = 0; il < hp->n_layer; il++) {
+        if (cancel && atomic_load_explicit(cancel, memory_order_relaxed)) return SM_ERR_CANCELLED;
+        layer_forward(f, m, pool, il, n_tok, pos0);
+    }
+    if (logits) {
+        const float *last = f->x + (size_t)(n_tok - 1) * hp->n_embd;
+        sm_kern_rmsnorm(f->xb, last, m->output_norm, hp->n_embd, hp->norm_eps);
+        matmul_one(f, pool, f->xb, 1, &m->output, logits);
+    }
+    return SM_OK;
+}

@@ -1,0 +1,261 @@
+/*
+ * load.c — sm_model_load_from_memory: GGUF → hyper-parameters → weights bound by role.
+ *
+ * Keys follow llama.cpp's GGUF conventions ("<arch>.embedding_length", ...). Every tensor the
+ * architecture needs must exist with exactly the expected shape and a type this build can run;
+ * otherwise the load fails naming the tensor. Extra tensors are ignored.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern/types.h"
+#include "model/model.h"
+#include "util/error.h"
+
+/* Reads "<arch>.<suffix>" as a positive int32; `required` decides whether absence is an error. */
+static sm_status get_arch_i32(const sm_gguf *g, const sm_arch *a, const char *suffix, bool required,
+                              int32_t *out, sm_error *err) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", a->name, suffix);
+    const sm_gguf_kv *kv = sm_gguf_find(g, key);
+    if (!kv) {
+        if (required) return sm_err(err, SM_ERR_FORMAT, "missing required key '%s'", key);
+        return SM_OK;
+    }
+    if (!sm_gguf_get_i32(g, key, out))
+        return sm_err(err, SM_ERR_FORMAT, "key '%s' must be an integer in int32 range", key);
+    if (*out <= 0) return sm_err(err, SM_ERR_FORMAT, "key '%s' must be positive, got %d", key, *out);
+    return SM_OK;
+}
+
+static void get_arch_f32(const sm_gguf *g, const sm_arch *a, const char *suffix, float *out) {
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", a->name, suffix);
+    sm_gguf_get_f32(g, key, out);
+}
+
+static sm_status read_rope_scaling(const sm_gguf *g, const sm_arch *a, sm_hparams *hp,
+                                   sm_error *err) {
+    char key[128];
+    sm_gguf_str type = {0};
+    snprintf(key, sizeof key, "%s.rope.scaling.type", a->name);
+    bool has_type = sm_gguf_get_str(g, key, &type);
+    float factor = 0.0f;
+    get_arch_f32(g, a, "rope.scaling.factor", &factor);
+    hp->rope_scale = 1.0f;
+    if (!has_type || sm_gguf_str_eq(type, "none")) return SM_OK;
+    if (!sm_gguf_str_eq(type, "linear"))
+        return sm_err(err, SM_ERR_UNSUPPORTED, "rope scaling type '%.*s' is not supported",
+                      (int)(type.len > 32 ? 32 : type.len), type.ptr);
+    if (!(factor > 0.0f) || !isfinite(factor))
+        return sm_err(err, SM_ERR_FORMAT, "linear rope scaling needs a positive '%s.rope.scaling.factor'",
+                      a->name);
+    hp->rope_scale = 1.0f / factor;
+    return SM_OK;
+}
+
+static sm_status read_hparams(const sm_gguf *g, const sm_arch *a, sm_hparams *hp, sm_error *err) {
+    sm_status st;
+    memset(hp, 0, sizeof *hp);
+    if ((st = get_arch_i32(g, a, "context_length", true, &hp->n_ctx_train, err)) ||
+        (st = get_arch_i32(g, a, "embedding_length", true, &hp->n_embd, err)) ||
+        (st = get_arch_i32(g, a, "block_count", true, &hp->n_layer, err)) ||
+        (st = get_arch_i32(g, a, "feed_forward_length", true, &hp->n_ff, err)) ||
+        (st = get_arch_i32(g, a, "attention.head_count", true, &hp->n_head, err)))
+        return st;
+    hp->n_head_kv = hp->n_head;
+    if ((st = get_arch_i32(g, a, "attention.head_count_kv", false, &hp->n_head_kv, err))) return st;
+    if (hp->n_head % hp->n_head_kv != 0)
+        return sm_err(err, SM_ERR_FORMAT, "head_count %d is not a multiple of head_count_kv %d",
+                      hp->n_head, hp->n_head_kv);
+    /* head size: attention.key_length when the file gives it (head size != n_embd / n_head) */
+    hp->head_dim = 0;
+    if ((st = get_arch_i32(g, a, "attention.key_length", false, &hp->head_dim, err))) return st;
+    if (hp->head_dim == 0) {
+        if (hp->n_embd % hp->n_head != 0)
+            return sm_err(err, SM_ERR_FORMAT, "embedding_length %d is not divisible into %d heads",
+                          hp->n_embd, hp->n_head);
+        hp->head_dim = hp->n_embd / hp->n_head;
+    }
+    int32_t v_len = hp->head_dim;
+    if ((st = get_arch_i32(g, a, "attention.value_length", false, &v_len, err))) return st;
+    if (v_len != hp->head_dim)
+        return sm_err(err, SM_ERR_UNSUPPORTED, "value_length %d differs from key_length %d", v_len,
+                      hp->head_dim);
+    hp->n_rot = hp->head_dim;
+    if ((st = get_arch_i32(g, a, "rope.dimension_count", false, &hp->n_rot, err))) return st;
+    if (hp->n_rot > hp->head_dim || hp->n_rot % 2 != 0)
+        return sm_err(err, SM_ERR_FORMAT, "rope.dimension_count %d must be even and <= head size %d",
+                      hp->n_rot, hp->head_dim);
+    hp->norm_eps = 1e-5f;
+    get_arch_f32(g, a, "attention.layer_norm_rms_epsilon", &hp->norm_eps);
+    hp->rope_base = 10000.0f;
+    get_arch_f32(g, a, "rope.freq_base", &hp->rope_base);
+    if (!(hp->norm_eps >= 0.0f) || !(hp->rope_base > 0.0f))
+        return sm_err(err, SM_ERR_FORMAT, "layer_norm_rms_epsilon and rope.freq_base must be positive");
+    return read_rope_scaling(g, a, hp, err);
+}
+
+/* Binds a 2-D weight named `name` that must have shape [n_in, n_out]. */
+static sm_status bind_matrix(sm_model *m, const char *name, int64_t n_in, int64_t n_out,
+                             sm_weight *w, sm_error *err) {
+    const sm_gguf_tensor *t = sm_gguf_find_tensor(&m->gguf, name);
+    if (!t) return sm_err(err, SM_ERR_FORMAT, "missing tensor '%s'", name);
+    if (t->n_dims > 2 || t->ne[0] != n_in || t->ne[1] != n_out)
+        return sm_err(err, SM_ERR_FORMAT,
+                      "tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]", name,
+                      (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                      (long long)t->ne[3], (long long)n_in, (long long)n_out);
+    const sm_type_traits *tr = sm_kern_traits(t->type);
+    if (!tr || !tr->vec_dot || !tr->to_float)
+        return sm_err(err, SM_ERR_UNSUPPORTED, "tensor '%s' has type %s (id %d), which this build cannot run",
+                      name, tr ? tr->name : "unknown", t->type);
+    *w = (sm_weight){.data = t->data, .traits = tr, .type = t->type, .n_in = n_in, .n_out = n_out,
+                     .row_bytes = sm_kern_row_size(t->type, n_in)};
+    return SM_OK;
+}
+
+/* Converts a 1-D tensor of n elements to f32 at *next (advanced), pointing *out at it. */
+static sm_status bind_vector(sm_model *m, const char *name, int64_t n, float **next,
+                             const float **out, sm_error *err) {
+    const sm_gguf_tensor *t = sm_gguf_find_tensor(&m->gguf, name);
+    if (!t) return sm_err(err, SM_ERR_FORMAT, "missing tensor '%s'", name);
+    if (t->n_dims != 1 || t->ne[0] != n)
+        return sm_err(err, SM_ERR_FORMAT, "tensor '%s' has %u dims and %lld elements, expected [%lld]",
+                      name, t->n_dims, (long long)t->ne[0], (long long)n);
+    const sm_type_traits *tr = sm_kern_traits(t->type);
+    if (!tr || !tr->to_float)
+        return sm_err(err, SM_ERR_UNSUPPORTED, "tensor '%s' has type id %d, which this build cannot read",
+                      name, t->type);
+    tr->to_float(t->data, *next, n);
+    *out = *next;
+    *next += n;
+    return SM_OK;
+}
+
+static sm_status bind_layer(sm_model *m, int il, float **next, sm_error *err) {
+    const sm_hparams *hp = &m->hp;
+    sm_layer *L = &m->layers[il];
+    const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
+    struct { sm_layer_tensor role; int64_t n_in, n_out; sm_weight *w; } mats[] = {
+        {SM_LT_ATTN_Q, hp->n_embd, n_q, &L->wq},        {SM_LT_ATTN_K, hp->n_embd, n_kv, &L->wk},
+        {SM_LT_ATTN_V, hp->n_embd, n_kv, &L->wv},       {SM_LT_ATTN_OUT, n_q, hp->n_embd, &L->wo},
+        {SM_LT_FFN_GATE, hp->n_embd, hp->n_ff, &L->w_gate}, {SM_LT_FFN_UP, hp->n_embd, hp->n_ff, &L->w_up},
+        {SM_LT_FFN_DOWN, hp->n_ff, hp->n_embd, &L->w_down},
+    };
+    char name[96];
+    sm_status st;
+    for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
+        snprintf(name, sizeof name, sm_arch_layer_tensor_name(mats[i].role), il);
+        if ((st = bind_matrix(m, name, mats[i].n_in, mats[i].n_out, mats[i].w, err))) return st;
+    }
+    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_ATTN_NORM), il);
+    if ((st = bind_vector(m, name, hp->n_embd, next, &L->attn_norm, err))) return st;
+    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_FFN_NORM), il);
+    return bind_vector(m, name, hp->n_embd, next, &L->ffn_norm, err);
+}
+
+static sm_status bind_weights(sm_model *m, sm_error *err) {
+    sm_hparams *hp = &m->hp;
+    const sm_gguf_tensor *emb = sm_gguf_find_tensor(&m->gguf, "token_embd.weight");
+    if (!emb) return sm_err(err, SM_ERR_FORMAT, "missing tensor 'token_embd.weight'");
+    if (emb->ne[1] <= 0 || emb->ne[1] > INT32_MAX)
+        return sm_err(err, SM_ERR_FORMAT, "tensor 'token_embd.weight' has an invalid vocabulary size");
+    hp->n_vocab = (int32_t)emb->ne[1];
+    sm_status st = bind_matrix(m, "token_embd.weight", hp->n_embd, hp->n_vocab, &m->tok_embd, err);
+    if (st) return st;
+    if (sm_gguf_find_tensor(&m->gguf, "output.weight")) {
+        if ((st = bind_matrix(m, "output.weight", hp->n_embd, hp->n_vocab, &m->output, err))) return st;
+    } else {
+        m->output = m->tok_embd; /* tied embeddings */
+    }
+    const bool has_freqs = sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight") != NULL;
+    const size_t n_floats = (size_t)(2 * hp->n_layer + 1) * hp->n_embd + (has_freqs ? hp->n_rot / 2 : 0);
+    m->vectors = malloc(n_floats * sizeof(float));
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->vectors || !m->layers) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
+    float *next = m->vectors;
+    if ((st = bind_vector(m, "output_norm.weight", hp->n_embd, &next, &m->output_norm, err))) return st;
+    if (has_freqs && (st = bind_vector(m, "rope_freqs.weight", hp->n_rot / 2, &next, &m->rope_freqs, err)))
+        return st;
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((st = bind_layer(m, il, &next, err))) return st;
+    return SM_OK;
+}
+
+static void read_vocab_facts(sm_model *m) {
+    const sm_gguf *g = &m->gguf;
+    m->bos_token = m->eos_token = m->eot_token = -1;
+    int32_t id;
+    if (sm_gguf_get_i32(g, "tokenizer.ggml.bos_token_id", &id) && id >= 0 && id < m->hp.n_vocab) m->bos_token = id;
+    if (sm_gguf_get_i32(g, "tokenizer.ggml.eos_token_id", &id) && id >= 0 && id < m->hp.n_vocab) m->eos_token = id;
+    if (sm_gguf_get_i32(g, "tokenizer.ggml.eot_token_id", &id) && id >= 0 && id < m->hp.n_vocab) m->eot_token = id;
+    sm_gguf_str name;
+    if (sm_gguf_get_str(g, "general.name", &name)) {
+        size_t n = name.len < sizeof m->name - 1 ? (size_t)name.len : sizeof m->name - 1;
+        memcpy(m->name, name.ptr, n);
+        m->name[n] = '\0';
+    }
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const sm_gguf_tensor *t = &g->tensors[i];
+        m->n_params += (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
+        m->weight_bytes += t->n_bytes;
+    }
+}
+
+sm_model_params sm_model_default_params(void) { return (sm_model_params){0}; }
+
+sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
+                                    sm_model **out, sm_error *err) {
+    (void)params;
+    sm_err_clear(err);
+    if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "out must not be NULL");
+    *out = NULL;
+    if (!data && size) return sm_err(err, SM_ERR_INVALID_ARG, "data is NULL but size is %zu", size);
+    sm_model *m = calloc(1, sizeof *m);
+    if (!m) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating the model");
+    sm_status st = sm_gguf_parse(data, size, &m->gguf, err);
+    if (st == SM_OK) {
+        sm_gguf_str arch_name;
+        if (!sm_gguf_get_str(&m->gguf, "general.architecture", &arch_name))
+            st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
+        else if (!(m->arch = sm_arch_find(arch_name)))
+            st = sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%.*s' is not supported",
+                        (int)(arch_name.len > 64 ? 64 : arch_name.len), arch_name.ptr);
+    }
+    if (st == SM_OK) st = read_hparams(&m->gguf, m->arch, &m->hp, err);
+    if (st == SM_OK) st = bind_weights(m, err);
+    if (st != SM_OK) {
+        atomic_init(&m->n_sessions, 0);
+        sm_model_free(m);
+        return st;
+    }
+    read_vocab_facts(m);
+    atomic_init(&m->n_sessions, 0);
+    *out = m;
+    return SM_OK;
+}
+
+sm_status sm_model_free(sm_model *m) {
+    if (!m) return SM_OK;
+    if (atomic_load(&m->n_sessions) > 0) return SM_ERR_BUSY;
+    sm_gguf_free(&m->gguf);
+    free(m->layers);
+    free(m->vectors);
+    free(m);
+    return SM_OK;
+}
+
+sm_status sm_model_get_info(const sm_model *m, sm_model_info *info) {
+    if (!m || !info) return SM_ERR_INVALID_ARG;
+    *info = (sm_model_info){
+        .arch = m->arch->name, .name = m->name, .n_vocab = m->hp.n_vocab,
+        .n_ctx_train = m->hp.n_ctx_train, .n_embd = m->hp.n_embd, .n_layer = m->hp.n_layer,
+        .n_head = m->hp.n_head, .n_head_kv = m->hp.n_head_kv, .n_ff = m->hp.n_ff,
+        .bos_token = m->bos_token, .eos_token = m->eos_token, .n_params = m->n_params,
+        .weight_bytes = m->weight_bytes,
+    };
+    return SM_OK;
+}

@@ -1,0 +1,57 @@
+/*
+ * model.h — a loaded model: hyper-parameters and weight views bound by architecture. Internal.
+ *
+ * Dimension legend (used across src/model and src/session):
+ *   n_embd   model width              n_vocab  vocabulary size
+ *   n_head   query heads              n_head_kv key/value heads (GQA: n_head % n_head_kv == 0)
+ *   head_dim per-head width           n_rot    dims of a head that RoPE rotates (<= head_dim)
+ *   n_ff     FFN hidden width         n_layer  transformer blocks
+ * Weights are views into the caller's file buffer; only 1-D vectors (norm weights, RoPE factors)
+ * are converted to owned f32 copies, which are tiny.
+ */
+#ifndef SM_MODEL_MODEL_H
+#define SM_MODEL_MODEL_H
+
+#include <stdatomic.h>
+
+#include "io/gguf.h"
+#include "kern/matmul.h"
+#include "model/arch.h"
+#include "sm.h"
+
+typedef struct sm_hparams {
+    int32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, head_dim, n_rot, n_ff;
+    float norm_eps;      /* RMSNorm epsilon */
+    float rope_base;     /* rope.freq_base */
+    float rope_scale;    /* position multiplier: 1 / rope.scaling.factor for linear scaling */
+} sm_hparams;
+
+typedef struct sm_layer {
+    const float *attn_norm;   /* [n_embd] */
+    sm_weight wq;             /* [n_head * head_dim, n_embd] (n_out, n_in) */
+    sm_weight wk;             /* [n_head_kv * head_dim, n_embd] */
+    sm_weight wv;             /* [n_head_kv * head_dim, n_embd] */
+    sm_weight wo;             /* [n_embd, n_head * head_dim] */
+    const float *ffn_norm;    /* [n_embd] */
+    sm_weight w_gate;         /* [n_ff, n_embd] */
+    sm_weight w_up;           /* [n_ff, n_embd] */
+    sm_weight w_down;         /* [n_embd, n_ff] */
+} sm_layer;
+
+struct sm_model {
+    sm_gguf gguf;             /* parsed file: views into the caller's buffer */
+    const sm_arch *arch;
+    sm_hparams hp;
+    sm_weight tok_embd;       /* [n_vocab, n_embd]: rows are embeddings */
+    const float *output_norm; /* [n_embd] */
+    sm_weight output;         /* [n_vocab, n_embd]; the same view as tok_embd when tied */
+    const float *rope_freqs;  /* [n_rot / 2] divisors of RoPE frequencies, or NULL */
+    sm_layer *layers;         /* [n_layer] */
+    float *vectors;           /* owned f32 storage behind the 1-D pointers above */
+    int32_t bos_token, eos_token, eot_token;
+    char name[128];
+    uint64_t n_params, weight_bytes;
+    atomic_int n_sessions;    /* sm_model_free refuses while > 0 */
+};
+
+#endif

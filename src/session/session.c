@@ -1,0 +1,151 @@
+/*
+ * session.c — a conversation over a model: context bookkeeping, decode/step, cancellation.
+ *
+ * The session owns a forward state (KV cache + scratch, allocated up front), a thread pool, the
+ * logits of the last position and a sampler. decode() splits its tokens into n_batch chunks and
+ * is all-or-nothing: on error or cancellation n_past returns to where it was.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/forward.h"
+#include "model/model.h"
+#include "sample/sample.h"
+#include "util/error.h"
+#include "util/pool.h"
+
+struct sm_session {
+    sm_model *model;
+    sm_session_params params;
+    sm_fwd fwd;
+    sm_pool *pool;
+    int32_t n_past;
+    float *logits;      /* [n_vocab] of the last decoded position */
+    float *scratch;     /* [n_vocab] sampler scratch */
+    int has_logits;
+    sm_rng rng;
+    atomic_int cancel;
+    sm_error error;
+};
+
+sm_session_params sm_session_default_params(void) {
+    return (sm_session_params){.n_ctx = 0, .n_batch = 64, .n_threads = 1, .temperature = 0.0f,
+                               .seed = 0x5EED, .ignore_eos = 0};
+}
+
+sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_session **out,
+                         sm_error *err) {
+    sm_err_clear(err);
+    if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "out must not be NULL");
+    *out = NULL;
+    if (!model) return sm_err(err, SM_ERR_INVALID_ARG, "model must not be NULL");
+    sm_session_params p = params ? *params : sm_session_default_params();
+    if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0)
+        return sm_err(err, SM_ERR_INVALID_ARG, "n_ctx, n_batch and n_threads must not be negative");
+    if (p.n_ctx == 0) p.n_ctx = model->hp.n_ctx_train < 4096 ? model->hp.n_ctx_train : 4096;
+    if (p.n_batch == 0) p.n_batch = 64;
+    if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
+    if (p.n_threads == 0) p.n_threads = 1;
+    sm_session *s = calloc(1, sizeof *s);
+    if (!s) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating a session");
+    s->model = model;
+    s->params = p;
+    sm_rng_seed(&s->rng, p.seed);
+    atomic_init(&s->cancel, 0);
+    sm_status st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
+    if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
+    if (st == SM_OK) {
+        s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));
+        s->scratch = malloc((size_t)model->hp.n_vocab * sizeof(float));
+        if (!s->logits || !s->scratch) st = sm_err(err, SM_ERR_NOMEM, "out of memory for logits");
+    }
+    if (st != SM_OK) {
+        sm_fwd_free(&s->fwd);
+        sm_pool_free(s->pool);
+        free(s->logits);
+        free(s->scratch);
+        free(s);
+        return st;
+    }
+    atomic_fetch_add(&model->n_sessions, 1);
+    *out = s;
+    return SM_OK;
+}
+
+void sm_session_free(sm_session *s) {
+    if (!s) return;
+    sm_fwd_free(&s->fwd);
+    sm_pool_free(s->pool);
+    free(s->logits);
+    free(s->scratch);
+    atomic_fetch_sub(&s->model->n_sessions, 1);
+    free(s);
+}
+
+static sm_status fail(sm_session *s, sm_status code, const char *msg) {
+    return sm_err(&s->error, code, "%s", msg);
+}
+
+sm_status sm_session_decode(sm_session *s, const int32_t *tokens, int32_t n) {
+    if (!s) return SM_ERR_INVALID_ARG;
+    sm_err_clear(&s->error);
+    atomic_store(&s->cancel, 0);
+    if (n < 0 || (n > 0 && !tokens)) return fail(s, SM_ERR_INVALID_ARG, "tokens must not be NULL");
+    if (n == 0) return SM_OK;
+    const int32_t n_vocab = s->model->hp.n_vocab;
+    for (int32_t i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= n_vocab)
+            return sm_err(&s->error, SM_ERR_INVALID_ARG, "token %d at index %d is outside the vocabulary [0, %d)",
+                          tokens[i], i, n_vocab);
+    if (n > s->params.n_ctx - s->n_past)
+        return sm_err(&s->error, SM_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of %d context positions are used",
+                      n, s->n_past, s->params.n_ctx);
+    const int32_t start = s->n_past;
+    for (int32_t done = 0; done < n;) {
+        const int32_t chunk = n - done < s->params.n_batch ? n - done : s->params.n_batch;
+        const int last = done + chunk == n;
+        sm_status st = sm_fwd_run(&s->fwd, s->model, s->pool, tokens + done, chunk, s->n_past,
+                                  last ? s->logits : NULL, &s->cancel);
+        if (st != SM_OK) {
+            s->n_past = start;
+            s->has_logits = 0;
+            return fail(s, st, st == SM_ERR_CANCELLED ? "cancelled" : "forward pass failed");
+        }
+        s->n_past += chunk;
+        done += chunk;
+    }
+    s->has_logits = 1;
+    return SM_OK;
+}
+
+sm_status sm_session_step(sm_session *s, int32_t *tok_out) {
+    if (!s || !tok_out) return SM_ERR_INVALID_ARG;
+    if (!s->has_logits) return fail(s, SM_ERR_INVALID_ARG, "decode a prompt before calling step");
+    const sm_model *m = s->model;
+    const int32_t tok = sm_sample_temperature(s->logits, m->hp.n_vocab, s->params.temperature,
+                                              &s->rng, s->scratch);
+    if (!s->params.ignore_eos && (tok == m->eos_token || tok == m->eot_token)) return SM_DONE;
+    if (s->n_past >= s->params.n_ctx) return SM_DONE;
+    sm_status st = sm_session_decode(s, &tok, 1);
+    if (st != SM_OK) return st;
+    *tok_out = tok;
+    return SM_OK;
+}
+
+const float *sm_session_logits(const sm_session *s) { return s && s->has_logits ? s->logits : NULL; }
+
+int32_t sm_session_n_past(const sm_session *s) { return s ? s->n_past : 0; }
+
+sm_status sm_session_rewind(sm_session *s, int32_t n_keep) {
+    if (!s || n_keep < 0 || n_keep > s->n_past) return SM_ERR_INVALID_ARG;
+    s->n_past = n_keep;
+    s->has_logits = 0; /* the logits belonged to a position that may be gone */
+    return SM_OK;
+}
+
+void sm_session_cancel(sm_session *s) {
+    if (s) atomic_store(&s->cancel, 1);
+}
+
+const char *sm_session_last_error(const sm_session *s) { return s ? s->error.msg : ""; }

@@ -1,0 +1,29 @@
+/*
+ * pool.h — a fixed thread pool that runs one parallel region at a time. Internal.
+ *
+ * sm_pool_run(pool, fn, ctx) calls fn(ctx, ith, nth) once for every ith in [0, nth) — the caller's
+ * thread is ith 0 — and returns when all calls have returned. Kernels split work by (ith, nth) into
+ * fixed ranges, so results never depend on the thread count. Under Emscripten with -pthread the
+ * workers are Web Workers; without thread support the pool degrades to nth = 1.
+ */
+#ifndef SM_UTIL_POOL_H
+#define SM_UTIL_POOL_H
+
+#include "sm.h"
+
+typedef struct sm_pool sm_pool;
+typedef void (*sm_pool_fn)(void *ctx, int ith, int nth);
+
+/* Starts n_threads - 1 workers (n_threads <= 1: none). On success *out owns the pool. */
+sm_status sm_pool_new(int n_threads, sm_pool **out, sm_error *err);
+
+/* Stops and joins the workers, frees the pool. NULL is a no-op. */
+void sm_pool_free(sm_pool *pool);
+
+/* Number of threads that take part in a region (>= 1). NULL pool: 1. */
+int sm_pool_n_threads(const sm_pool *pool);
+
+/* Runs fn on every thread; NULL pool runs fn(ctx, 0, 1) on the caller. Not reentrant. */
+void sm_pool_run(sm_pool *pool, sm_pool_fn fn, void *ctx);
+
+#endif

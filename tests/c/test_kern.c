@@ -1,0 +1,499 @@
+/*
+ * test_kern.c — tests of the tensor-type kernels: fp16.h conversions, quant.h layouts, the scalar
+ * references (*_ref.c) and the dispatch tables, including the active (SIMD128 under WASM) table
+ * against the reference by normalized error.
+ *
+ * Not a test of ggml parity by itself: layouts and formulas were checked against ggml's
+ * ggml-common.h / ggml-quants.c; here the references are checked for self-consistency (the dot
+ * of two rows equals the dot of their dequantizations), quantizers for closeness, and every
+ * faster kernel against its reference. Runs natively and as WASM under Node.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "kern/fp16.h"
+#include "kern/quant.h"
+#include "kern/quant_ref.h"
+#include "kern/types.h"
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rng_u32(void) { /* xorshift64* */
+    g_rng ^= g_rng >> 12;
+    g_rng ^= g_rng << 25;
+    g_rng ^= g_rng >> 27;
+    return (uint32_t)((g_rng * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+static float rng_uniform(void) { return (float)(rng_u32() >> 8) * 0x1p-24f; } /* [0, 1) */
+
+static float rng_normal(void) {
+    const float u = rng_uniform() + 0x1p-25f, v = rng_uniform();
+    return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
+}
+
+/* A row of activations/weights: Gaussian, with a random overall scale and a few outliers, the
+ * shape real rows have. */
+static void fill_row(float *x, int64_t n) {
+    const float scale = powf(2.0f, (float)(int)(rng_u32() % 12) - 6.0f);
+    for (int64_t i = 0; i < n; i++) x[i] = scale * rng_normal();
+    for (int k = 0; k < 3 && n > 0; k++) x[rng_u32() % (uint64_t)n] *= 8.0f;
+}
+
+static int is_half_nan(uint16_t h) { return (h & 0x7c00u) == 0x7c00u && (h & 0x3ffu) != 0; }
+
+static const int32_t k_types[] = {
+    SM_TYPE_F32,  SM_TYPE_F16,  SM_TYPE_BF16, SM_TYPE_Q4_0, SM_TYPE_Q4_1,
+    SM_TYPE_Q5_0, SM_TYPE_Q5_1, SM_TYPE_Q8_0, SM_TYPE_Q8_1, SM_TYPE_Q2_K,
+    SM_TYPE_Q3_K, SM_TYPE_Q4_K, SM_TYPE_Q5_K, SM_TYPE_Q6_K, SM_TYPE_Q8_K,
+};
+enum { N_TYPES = sizeof k_types / sizeof k_types[0] };
+
+/* ggml's numbers: elements per block, bytes per block, vec_dot type, fp16 field offsets. */
+typedef struct {
+    int32_t type;
+    const char *name;
+    int32_t block_size, type_size, vec_dot_type;
+    int fp16_off[2], n_fp16;
+    double max_nrmse; /* quantize -> dequantize error bound on fill_row() data */
+} type_case;
+
+static const type_case k_cases[] = {
+    {SM_TYPE_F32, "F32", 1, 4, SM_TYPE_F32, {0, 0}, 0, 0.0},
+    {SM_TYPE_F16, "F16", 1, 2, SM_TYPE_F16, {0, 0}, 0, 0.0003},
+    {SM_TYPE_BF16, "BF16", 1, 2, SM_TYPE_BF16, {0, 0}, 0, 0.0025},
+    {SM_TYPE_Q4_0, "Q4_0", 32, 18, SM_TYPE_Q8_0, {0, 0}, 1, 0.13},
+    {SM_TYPE_Q4_1, "Q4_1", 32, 20, SM_TYPE_Q8_1, {0, 2}, 2, 0.10},
+    {SM_TYPE_Q5_0, "Q5_0", 32, 22, SM_TYPE_Q8_0, {0, 0}, 1, 0.065},
+    {SM_TYPE_Q5_1, "Q5_1", 32, 24, SM_TYPE_Q8_1, {0, 2}, 2, 0.05},
+    {SM_TYPE_Q8_0, "Q8_0", 32, 34, SM_TYPE_Q8_0, {0, 0}, 1, 0.008},
+    {SM_TYPE_Q8_1, "Q8_1", 32, 36, SM_TYPE_Q8_1, {0, 2}, 2, 0.008},
+    {SM_TYPE_Q2_K, "Q2_K", 256, 84, SM_TYPE_Q8_K, {80, 82}, 2, 0.42},
+    {SM_TYPE_Q3_K, "Q3_K", 256, 110, SM_TYPE_Q8_K, {108, 0}, 1, 0.21},
+    {SM_TYPE_Q4_K, "Q4_K", 256, 144, SM_TYPE_Q8_K, {0, 2}, 2, 0.105},
+    {SM_TYPE_Q5_K, "Q5_K", 256, 176, SM_TYPE_Q8_K, {0, 2}, 2, 0.052},
+    {SM_TYPE_Q6_K, "Q6_K", 256, 210, SM_TYPE_Q8_K, {208, 0}, 1, 0.027},
+    {SM_TYPE_Q8_K, "Q8_K", 256, 292, SM_TYPE_Q8_K, {0, 0}, 0, 0.015},
+};
+
+static const type_case *case_of(int32_t type) {
+    for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++)
+        if (k_cases[i].type == type) return &k_cases[i];
+    return NULL;
+}
+
+static int is_float_type(int32_t t) {
+    return t == SM_TYPE_F32 || t == SM_TYPE_F16 || t == SM_TYPE_BF16;
+}
+
+/* n bytes of random blocks of `type` whose fp16 scales are sane (finite, 2^-12 .. 2^-2), the way
+ * real files look but with every other bit pattern allowed. Float types get converted Gaussians. */
+static void random_blocks(int32_t type, void *dst, int64_t n_elem) {
+    const sm_type_traits *t = sm_kern_traits_ref(type);
+    const type_case *c = case_of(type);
+    const size_t bytes = sm_kern_row_size(type, n_elem);
+    if (is_float_type(type)) {
+        float *tmp = malloc((size_t)n_elem * sizeof *tmp);
+        fill_row(tmp, n_elem);
+        t->from_float(tmp, dst, n_elem);
+        free(tmp);
+        return;
+    }
+    uint8_t *p = dst;
+    for (size_t i = 0; i < bytes; i++) p[i] = (uint8_t)rng_u32();
+    for (int64_t b = 0; b < n_elem / t->block_size; b++) {
+        uint8_t *blk = p + (size_t)b * (size_t)t->type_size;
+        for (int k = 0; k < c->n_fp16; k++) {
+            const float mag =
+                (0.5f + 0.5f * rng_uniform()) * powf(2.0f, -(float)(rng_u32() % 11) - 2);
+            const uint16_t h = sm_kern_f32_to_fp16((rng_u32() & 1) ? -mag : mag);
+            memcpy(blk + c->fp16_off[k], &h, sizeof h);
+        }
+    }
+}
+
+/* ---- fp16 / bf16 --------------------------------------------------------------------------- */
+
+static void test_fp16_exhaustive(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        const float f = sm_kern_fp16_to_f32((uint16_t)h);
+        const uint16_t back = sm_kern_f32_to_fp16(f);
+        if (is_half_nan((uint16_t)h))
+            bad += !(isnan(f) && is_half_nan(back) && (back >> 15) == (h >> 15));
+        else
+            bad += back != h;
+    }
+    CHECK_EQ(bad, 0);
+    bad = 0;
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        const float f = sm_kern_bf16_to_f32((uint16_t)h);
+        const uint16_t back = sm_kern_f32_to_bf16(f);
+        if ((h & 0x7f80u) == 0x7f80u && (h & 0x7fu))
+            bad += !(isnan(f) && (back & 0x7fu) && (back & 0x40u));
+        else
+            bad += back != h;
+    }
+    CHECK_EQ(bad, 0);
+}
+
+static void test_fp16_values(void) {
+    CHECK(sm_kern_fp16_to_f32(0x0001) == 0x1p-24f);
+    CHECK(sm_kern_fp16_to_f32(0x03ff) == 1023.0f * 0x1p-24f);
+    CHECK(sm_kern_fp16_to_f32(0x0400) == 0x1p-14f);
+    CHECK(sm_kern_fp16_to_f32(0x3c00) == 1.0f);
+    CHECK(sm_kern_fp16_to_f32(0xc000) == -2.0f);
+    CHECK(sm_kern_fp16_to_f32(0x7bff) == 65504.0f);
+    CHECK(isinf(sm_kern_fp16_to_f32(0x7c00)) && sm_kern_fp16_to_f32(0x7c00) > 0);
+    CHECK(isinf(sm_kern_fp16_to_f32(0xfc00)) && sm_kern_fp16_to_f32(0xfc00) < 0);
+    CHECK(isnan(sm_kern_fp16_to_f32(0x7e00)) && isnan(sm_kern_fp16_to_f32(0x7c01)));
+    CHECK(sm_kern_fp16_to_f32(0x8000) == 0.0f && signbit(sm_kern_fp16_to_f32(0x8000)));
+
+    CHECK_EQ(sm_kern_f32_to_fp16(0.0f), 0x0000);
+    CHECK_EQ(sm_kern_f32_to_fp16(-0.0f), 0x8000);
+    CHECK_EQ(sm_kern_f32_to_fp16(1.0f), 0x3c00);
+    CHECK_EQ(sm_kern_f32_to_fp16(65504.0f), 0x7bff);
+    CHECK_EQ(sm_kern_f32_to_fp16(65519.99f), 0x7bff);
+    CHECK_EQ(sm_kern_f32_to_fp16(65520.0f), 0x7c00); /* tie with 65536 rounds to even: inf */
+    CHECK_EQ(sm_kern_f32_to_fp16(1e9f), 0x7c00);
+    CHECK_EQ(sm_kern_f32_to_fp16(-1e9f), 0xfc00);
+    CHECK_EQ(sm_kern_f32_to_fp16(INFINITY), 0x7c00);
+    CHECK_EQ(sm_kern_f32_to_fp16(-INFINITY), 0xfc00);
+    CHECK(is_half_nan(sm_kern_f32_to_fp16(NAN)));
+    CHECK(is_half_nan(sm_kern_f32_to_fp16(sm_kern_bits_f32(0x7f800001u)))); /* payload below fp16 */
+    CHECK_EQ(sm_kern_f32_to_fp16(0x1p-24f), 0x0001);
+    CHECK_EQ(sm_kern_f32_to_fp16(0x1p-25f), 0x0000);                      /* tie: to even 0 */
+    CHECK_EQ(sm_kern_f32_to_fp16(nextafterf(0x1p-25f, 1.0f)), 0x0001);
+    CHECK_EQ(sm_kern_f32_to_fp16(3.0f * 0x1p-25f), 0x0002);               /* 1.5 ulp -> 2 */
+    CHECK_EQ(sm_kern_f32_to_fp16(5.0f * 0x1p-25f), 0x0002);               /* 2.5 ulp -> 2 */
+    CHECK_EQ(sm_kern_f32_to_fp16(1e-10f), 0x0000);
+    CHECK_EQ(sm_kern_f32_to_fp16(1023.75f * 0x1p-24f), 0x0400);           /* up into normals */
+    CHECK_EQ(sm_kern_f32_to_fp16(1.0f + 0x1p-11f), 0x3c00);               /* tie: to even */
+    CHECK_EQ(sm_kern_f32_to_fp16(1.0f + 3.0f * 0x1p-11f), 0x3c02);
+    CHECK_EQ(sm_kern_f32_to_fp16(nextafterf(1.0f + 0x1p-11f, 2.0f)), 0x3c01);
+    CHECK_EQ(sm_kern_f32_to_fp16(2.0f - 0x1p-11f), 0x4000);               /* tie carries into exp */
+
+    CHECK_EQ(sm_kern_f32_to_bf16(1.0f), 0x3f80);
+    CHECK_EQ(sm_kern_f32_to_bf16(1.0f + 0x1p-8f), 0x3f80); /* tie: to even */
+    CHECK_EQ(sm_kern_f32_to_bf16(1.0f + 3.0f * 0x1p-8f), 0x3f82);
+    CHECK_EQ(sm_kern_f32_to_bf16(nextafterf(1.0f + 0x1p-8f, 2.0f)), 0x3f81);
+    CHECK_EQ(sm_kern_f32_to_bf16(-2.0f), 0xc000);
+    CHECK_EQ(sm_kern_f32_to_bf16(3.4028235e38f), 0x7f80); /* rounds up to inf */
+    CHECK_EQ(sm_kern_f32_to_bf16(INFINITY), 0x7f80);
+    CHECK_EQ(sm_kern_f32_to_bf16(NAN) & 0x7fc0, 0x7fc0);
+    CHECK_EQ(sm_kern_f32_to_bf16(sm_kern_bits_f32(0x7f800001u)), 0x7fc0); /* forced quiet */
+    CHECK_EQ(sm_kern_f32_to_bf16(1e-40f), (uint16_t)((sm_kern_f32_bits(1e-40f) + 0x7fff) >> 16));
+    CHECK(sm_kern_bf16_to_f32(0x3f80) == 1.0f && sm_kern_bf16_to_f32(0xc000) == -2.0f);
+}
+
+/* Random floats round to the nearest half, ties to the even one. */
+static void test_fp16_rounding(void) {
+    int bad = 0;
+    for (int i = 0; i < 200000; i++) {
+        /* exponents 2^-27 .. 2^15: subnormal, normal and near-overflow halves */
+        const uint32_t bits = (rng_u32() & 0x807fffffu) | (uint32_t)(100 + rng_u32() % 43) << 23;
+        const float f = sm_kern_bits_f32(i % 7 ? bits : bits & 0xffffe000u); /* some exact ties */
+        if (fabsf(f) >= 65504.0f) continue;
+        const uint16_t h = sm_kern_f32_to_fp16(f);
+        const double err = fabs((double)f - sm_kern_fp16_to_f32(h));
+        for (int k = -1; k <= 1; k += 2) {
+            if ((h & 0x7fff) == 0 && k < 0) continue;
+            const double e2 = fabs((double)f - sm_kern_fp16_to_f32((uint16_t)(h + k)));
+            if (e2 < err || (e2 == err && (h & 1))) bad++;
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+
+/* ---- layouts and tables -------------------------------------------------------------------- */
+
+static void test_layouts(void) {
+    for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) {
+        const type_case *c = &k_cases[i];
+        const sm_type_traits *r = sm_kern_traits_ref(c->type), *a = sm_kern_traits(c->type);
+        CHECK(r != NULL && a != NULL);
+        if (!r || !a) continue;
+        CHECK(strcmp(r->name, c->name) == 0 && strcmp(a->name, c->name) == 0);
+        CHECK_EQ(r->block_size, c->block_size);
+        CHECK_EQ(r->type_size, c->type_size);
+        CHECK_EQ(r->vec_dot_type, c->vec_dot_type);
+        CHECK(a->block_size == r->block_size && a->type_size == r->type_size &&
+              a->vec_dot_type == r->vec_dot_type);
+        CHECK(r->to_float != NULL && a->to_float != NULL);
+        CHECK(sm_kern_quantizer_ref(c->type) != NULL);
+        const int is_activation = c->vec_dot_type == c->type;
+        CHECK(is_activation == (r->from_float != NULL) && is_activation == (a->from_float != NULL));
+        const int is_weight = c->type != SM_TYPE_Q8_1 && c->type != SM_TYPE_Q8_K;
+        CHECK(is_weight == (r->vec_dot != NULL) && is_weight == (a->vec_dot != NULL));
+        const sm_type_traits *dt = sm_kern_traits_ref(r->vec_dot_type);
+        CHECK(dt != NULL && dt->from_float != NULL);
+        CHECK_EQ(sm_kern_row_size(c->type, 4096), (size_t)(4096 / c->block_size * c->type_size));
+        CHECK_EQ(sm_kern_row_size(c->type, 0), 0);
+        if (c->block_size > 1) CHECK_EQ(sm_kern_row_size(c->type, c->block_size + 1), 0);
+        CHECK_EQ(sm_kern_row_size(c->type, -c->block_size), 0);
+    }
+    const int32_t unknown[] = {-1, 4, 5, 16, 29, 31, 1000};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        CHECK(sm_kern_traits(unknown[i]) == NULL && sm_kern_traits_ref(unknown[i]) == NULL);
+        CHECK_EQ(sm_kern_row_size(unknown[i], 256), 0);
+        CHECK(sm_kern_quantizer_ref(unknown[i]) == NULL);
+    }
+    CHECK_EQ(sm_kern_row_size(SM_TYPE_F32, INT64_MAX), 0); /* bytes overflow size_t */
+    CHECK_EQ(sm_kern_row_size(SM_TYPE_Q4_0, 64), 36);
+}
+
+/* The bit unpacking helpers against the word-wise formulation ggml uses (kmask shuffles). */
+static void test_scale_unpack(void) {
+    int bad = 0;
+    for (int it = 0; it < 2000; it++) {
+        uint8_t s[12];
+        for (int k = 0; k < 12; k++) s[k] = (uint8_t)rng_u32();
+        uint32_t a[4], u[4];
+        memcpy(a, s, 12);
+        /* Q3_K: four words of four 6-bit (+32) scales */
+        const uint32_t tmp = a[2];
+        u[0] = (a[0] & 0x0f0f0f0fu) | ((tmp >> 0) & 0x03030303u) << 4;
+        u[1] = (a[1] & 0x0f0f0f0fu) | ((tmp >> 2) & 0x03030303u) << 4;
+        u[2] = ((a[0] >> 4) & 0x0f0f0f0fu) | ((tmp >> 4) & 0x03030303u) << 4;
+        u[3] = ((a[1] >> 4) & 0x0f0f0f0fu) | ((tmp >> 6) & 0x03030303u) << 4;
+        for (int g = 0; g < 16; g++)
+            bad += sm_kern_q3k_scale(g, s) != (int)((u[g / 4] >> (8 * (g % 4))) & 0xff) - 32;
+        /* Q4_K: words 0-1 hold the 8 scales, words 2-3 the 8 mins */
+        u[0] = a[0] & 0x3f3f3f3fu;
+        u[1] = (a[2] & 0x0f0f0f0fu) | ((a[0] >> 6) & 0x03030303u) << 4;
+        u[2] = a[1] & 0x3f3f3f3fu;
+        u[3] = ((a[2] >> 4) & 0x0f0f0f0fu) | ((a[1] >> 6) & 0x03030303u) << 4;
+        for (int j = 0; j < 8; j++) {
+            int sc, m;
+            sm_kern_q4k_scale_min(j, s, &sc, &m);
+            bad += sc != (int)((u[j / 4] >> (8 * (j % 4))) & 0xff);
+            bad += m != (int)((u[2 + j / 4] >> (8 * (j % 4))) & 0xff);
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+
+/* Hand-built blocks with known values: field order and nibble order as ggml writes them. */
+static void test_known_blocks(void) {
+    float y[256];
+    uint8_t q40[18] = {0x00, 0x3c}; /* d = 1 */
+    q40[2] = 0x9f;                  /* element 0: 15 - 8 = 7, element 16: 9 - 8 = 1 */
+    q40[17] = 0x08;                 /* element 15: 0, element 31: -8 */
+    sm_kern_traits_ref(SM_TYPE_Q4_0)->to_float(q40, y, 32);
+    CHECK(y[0] == 7.0f && y[16] == 1.0f && y[15] == 0.0f && y[31] == -8.0f && y[1] == -8.0f);
+
+    uint8_t q50[22] = {0x00, 0x40, 0x01, 0x00, 0x01, 0x80}; /* d = 2; bits 0, 16, 31 of qh */
+    sm_kern_traits_ref(SM_TYPE_Q5_0)->to_float(q50, y, 32);
+    CHECK(y[0] == 0.0f && y[16] == 0.0f && y[31] == 0.0f && y[1] == -32.0f);
+
+    sm_block_q6_K b6;
+    memset(&b6, 0, sizeof b6);
+    b6.d = 0x3c00; /* 1 */
+    for (int g = 0; g < 16; g++) b6.scales[g] = (int8_t)(g + 1);
+    b6.ql[0] = 0x21;  /* element 0 low nibble 1, element 64 low nibble 2 */
+    b6.qh[0] = 0xe4;  /* fields 0,1,2,3 = 0,1,2,3 -> elements 0, 32, 64, 96 */
+    b6.ql[32] = 0x43; /* element 32: 3, element 96: 4 */
+    sm_kern_traits_ref(SM_TYPE_Q6_K)->to_float(&b6, y, 256);
+    CHECK(y[0] == 1.0f * (1 - 32) && y[32] == 3.0f * (3 + 16 - 32));
+    CHECK(y[64] == 5.0f * (2 + 32 - 32) && y[96] == 7.0f * (4 + 48 - 32));
+    CHECK(y[128] == 9.0f * -32.0f);
+}
+
+/* ---- quantizers ---------------------------------------------------------------------------- */
+
+static double nrmse(const float *a, const float *b, int64_t n) {
+    double num = 0.0, den = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        num += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        den += (double)a[i] * a[i];
+    }
+    return den > 0.0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void test_quantize_roundtrip(void) {
+    enum { N = 4096 };
+    float *x = malloc(N * sizeof *x), *y = malloc(N * sizeof *y);
+    uint8_t *q = malloc(N * 8);
+    for (size_t i = 0; i < sizeof k_cases / sizeof k_cases[0]; i++) {
+        const type_case *c = &k_cases[i];
+        const sm_type_traits *t = sm_kern_traits_ref(c->type);
+        const sm_from_float_fn quantize = sm_kern_quantizer_ref(c->type);
+        double worst = 0.0;
+        for (int trial = 0; trial < 8; trial++) {
+            fill_row(x, N);
+            quantize(x, q, N);
+            t->to_float(q, y, N);
+            const double e = nrmse(x, y, N);
+            if (e > worst) worst = e;
+        }
+        if (getenv("SM_TEST_VERBOSE") || worst > c->max_nrmse)
+            fprintf(stderr, "%s: quantize nrmse %g\n", c->name, worst);
+        CHECK(worst <= c->max_nrmse);
+        /* zeros give zeros; constant rows stay finite and close */
+        memset(x, 0, N * sizeof *x);
+        quantize(x, q, N);
+        t->to_float(q, y, N);
+        int bad = 0;
+        for (int k = 0; k < N; k++) bad += y[k] != 0.0f;
+        for (int k = 0; k < N; k++) x[k] = k % 512 < 256 ? 0.75f : -0.25f;
+        quantize(x, q, N);
+        t->to_float(q, y, N);
+        for (int k = 0; k < N; k++) bad += !(fabsf(y[k] - x[k]) <= 0.1f);
+        CHECK_EQ(bad, 0);
+    }
+    free(x);
+    free(y);
+    free(q);
+}
+
+/* ---- reference dots against dequantized dots ----------------------------------------------- */
+
+/* Bound for |vec_dot - exact dot of the dequantized rows|: float rounding, plus for Q8_1 the
+ * fp16-rounded block sum s that Q4_1/Q5_1 use for their min term. */
+static double dot_tolerance(int32_t type, const float *wf, const float *xf, const void *w,
+                            int64_t n) {
+    double mag = 0.0;
+    for (int64_t i = 0; i < n; i++) mag += fabs((double)wf[i] * xf[i]);
+    double tol = 2e-6 * mag + 1e-30;
+    if (type == SM_TYPE_Q4_1 || type == SM_TYPE_Q5_1) {
+        const int32_t bytes = sm_kern_traits_ref(type)->type_size;
+        for (int64_t b = 0; b < n / 32; b++) {
+            double xs = 0.0;
+            for (int k = 0; k < 32; k++) xs += xf[32 * b + k];
+            tol += 2e-3 * fabs(sm_kern_load_fp16((const uint8_t *)w + b * bytes + 2) * xs);
+        }
+    }
+    return tol;
+}
+
+static void test_vec_dot_ref(void) {
+    enum { N = 2048 };
+    float *x = malloc(N * sizeof *x), *wf = malloc(N * sizeof *wf), *xf = malloc(N * sizeof *xf);
+    uint8_t *w = malloc(N * 8), *xq = malloc(N * 8);
+    for (int i = 0; i < N_TYPES; i++) {
+        const sm_type_traits *t = sm_kern_traits_ref(k_types[i]);
+        if (!t->vec_dot) continue;
+        const sm_type_traits *dt = sm_kern_traits_ref(t->vec_dot_type);
+        int bad = 0;
+        for (int trial = 0; trial < 40; trial++) {
+            const int64_t bs = t->block_size;
+            const int64_t n = bs == 1 ? 1 + (int64_t)(rng_u32() % N)
+                                      : bs * (1 + (int64_t)(rng_u32() % (uint32_t)(N / bs)));
+            if (trial % 2) {
+                random_blocks(k_types[i], w, n);
+            } else {
+                fill_row(x, n);
+                sm_kern_quantizer_ref(k_types[i])(x, w, n);
+            }
+            fill_row(x, n);
+            dt->from_float(x, xq, n);
+            t->to_float(w, wf, n);
+            dt->to_float(xq, xf, n);
+            double exact = 0.0;
+            for (int64_t k = 0; k < n; k++) exact += (double)wf[k] * xf[k];
+            const double got = t->vec_dot(n, w, xq);
+            const double tol = dot_tolerance(k_types[i], wf, xf, w, n);
+            if (!(fabs(got - exact) <= tol)) {
+                if (!bad) fprintf(stderr, "%s: n=%lld dot %.9g vs %.9g (tol %g)\n", t->name,
+                                  (long long)n, got, exact, tol);
+                bad++;
+            }
+        }
+        CHECK_EQ(bad, 0);
+    }
+    free(x);
+    free(wf);
+    free(xf);
+    free(w);
+    free(xq);
+}
+
+/* ---- active kernels against the references ------------------------------------------------- */
+
+static void test_active_vs_ref(void) {
+    enum { N = 8192 + 16, PAD = 64 };
+    float *x = malloc(N * sizeof *x), *ya = malloc(N * sizeof *ya), *yr = malloc(N * sizeof *yr);
+    float *wf = malloc(N * sizeof *wf), *xf = malloc(N * sizeof *xf);
+    uint8_t *wbuf = malloc(N * 8 + PAD), *xbuf = malloc(N * 8 + PAD), *xbuf2 = malloc(N * 8 + PAD);
+    const int64_t lengths[] = {256, 512, 768, 4096, 8192};
+    for (int i = 0; i < N_TYPES; i++) {
+        const int32_t type = k_types[i];
+        const sm_type_traits *r = sm_kern_traits_ref(type), *a = sm_kern_traits(type);
+        const sm_type_traits *dr = sm_kern_traits_ref(r->vec_dot_type);
+        double worst_dot = 0.0, worst_tf = 0.0, worst_ff = 0.0;
+        int ff_mismatch = 0;
+        for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
+            for (int trial = 0; trial < 12; trial++) {
+                const int64_t n = lengths[li] + (r->block_size < 32 ? trial : 0);
+                /* odd offsets: GGUF blocks are not aligned */
+                uint8_t *w = wbuf + (trial % 3), *xq = xbuf + (trial % 4), *xq2 = xbuf2 + 1;
+                if (trial % 2) random_blocks(type, w, n);
+                else {
+                    fill_row(x, n);
+                    sm_kern_quantizer_ref(type)(x, w, n);
+                }
+                /* to_float */
+                a->to_float(w, ya, n);
+                r->to_float(w, yr, n);
+                double amax = 0.0, dmax = 0.0;
+                for (int64_t k = 0; k < n; k++) {
+                    amax = fmax(amax, fabs(yr[k]));
+                    dmax = fmax(dmax, fabs((double)ya[k] - yr[k]));
+                }
+                worst_tf = fmax(worst_tf, amax > 0 ? dmax / amax : dmax);
+                /* from_float of the activation type: same bytes, same dequantized values */
+                fill_row(x, n);
+                if (r->from_float) {
+                    a->from_float(x, xq2, n);
+                    r->from_float(x, xq, n);
+                    ff_mismatch += memcmp(xq, xq2, sm_kern_row_size(type, n)) != 0;
+                    a->to_float(xq2, ya, n);
+                    r->to_float(xq, yr, n);
+                    worst_ff = fmax(worst_ff, nrmse(yr, ya, n));
+                }
+                if (!r->vec_dot) continue;
+                /* vec_dot, normalized by sum |w_i x_i| */
+                dr->from_float(x, xq, n);
+                const double dot_r = r->vec_dot(n, w, xq), dot_a = a->vec_dot(n, w, xq);
+                r->to_float(w, wf, n);
+                dr->to_float(xq, xf, n);
+                double mag = 1e-30;
+                for (int64_t k = 0; k < n; k++) mag += fabs((double)wf[k] * xf[k]);
+                worst_dot = fmax(worst_dot, fabs(dot_a - dot_r) / mag);
+            }
+        }
+        if (worst_dot > 1e-5 || worst_tf > 1e-6 || worst_ff > 1e-6 || ff_mismatch)
+            fprintf(stderr, "%s: active vs ref: dot %g to_float %g from_float %g (%d differ)\n",
+                    r->name, worst_dot, worst_tf, worst_ff, ff_mismatch);
+        CHECK(worst_dot <= 1e-5);
+        CHECK(worst_tf <= 1e-6);
+        CHECK(worst_ff <= 1e-6);
+        CHECK_EQ(ff_mismatch, 0);
+    }
+    free(x);
+    free(ya);
+    free(yr);
+    free(wf);
+    free(xf);
+    free(wbuf);
+    free(xbuf);
+    free(xbuf2);
+}
+
+int main(void) {
+    test_fp16_exhaustive();
+    test_fp16_values();
+    test_fp16_rounding();
+    test_layouts();
+    test_scale_unpack();
+    test_known_blocks();
+    test_quantize_roundtrip();
+    test_vec_dot_ref();
+    test_active_vs_ref();
+    return sm_check_report("test_kern");
+}

@@ -1,0 +1,178 @@
+// Reference runner: llama.cpp (through node-llama-cpp's prebuilt CPU binary) on a GGUF file, fed
+// token ids directly, greedy, returning every step's full logit vector. The engine's parity tests
+// compare against this. It never builds or downloads llama.cpp; it fails if the prebuilt binary
+// for this platform is missing.
+//
+// Settings, so that numbers are as comparable as llama.cpp allows:
+// - CPU only (gpu: false), no GPU layers.
+// - KV cache F32 for keys and values (default f32Kv = true; node-llama-cpp's default is F16).
+// - Flash attention OFF: the plain path computes softmax(K·Q / sqrt(d)) with F32 K/V in F32; the
+//   CPU flash-attention kernel converts Q/V to F16 internally, which would add noise.
+// - Greedy = llama.cpp's greedy sampler alone (no temperature, penalties, top-k/p, bias, grammar),
+//   which picks the first index of the largest logit; logits are read before that sampler runs.
+// - No BOS is added: the prompt ids are decoded exactly as given.
+// Note llama.cpp's CPU matmuls quantize activations (to Q8_0/Q8_K) for quantized weights, so its
+// logits differ from an exact dequantize-then-F32 product by ~1e-2 relative.
+
+import { getLlama } from 'node-llama-cpp';
+
+/** @type {Promise<import('node-llama-cpp').Llama> | null} */
+let llamaPromise = null;
+
+/**
+ * The shared llama.cpp instance (CPU, prebuilt binary only, warnings and errors to stderr).
+ * @returns {Promise<import('node-llama-cpp').Llama>}
+ */
+export function getReferenceLlama() {
+    if (!llamaPromise) {
+        llamaPromise = getLlama({
+            gpu: false,
+            build: 'never',
+            usePrebuiltBinaries: true,
+            skipDownload: true,
+            progressLogs: false,
+            logLevel: /** @type {any} */ ('error'),
+        });
+        llamaPromise.catch(() => { llamaPromise = null; });
+    }
+    return llamaPromise;
+}
+
+/** Releases the shared llama.cpp instance (tests call this in `after`). */
+export async function disposeReferenceLlama() {
+    const p = llamaPromise;
+    llamaPromise = null;
+    if (p) await (await p).dispose();
+}
+
+/**
+ * @typedef {object} ReferenceOptions
+ * @property {boolean} [f32Kv] F32 K and V cache (default true); false keeps llama.cpp's F16 default
+ * @property {number} [threads] evaluation threads (default 1). node-llama-cpp's own default is
+ *   max(cores, 4): on a 2-core machine its spinning worker threads oversubscribe the CPU and a
+ *   32-token run of a 260K-parameter model takes 20 s instead of 25 ms. One thread is also the
+ *   most reproducible choice.
+ * @property {number} [contextSize] KV cache length (default: prompt + steps, rounded up by llama.cpp)
+ * @property {number} [batchSize] tokens per llama_decode for the prompt (default: whole prompt)
+ */
+
+/**
+ * @typedef {object} ReferenceRun
+ * @property {number[]} tokens tokens[i] = argmax of logits[i] (first index on ties)
+ * @property {Float32Array[]} logits logits[i] = full n_vocab logits that chose tokens[i]; step 0 is
+ *   the prediction after the last prompt token, step i>0 after feeding tokens[i-1]
+ * @property {number} nVocab
+ */
+
+/**
+ * Greedy continuation of `promptTokens` under llama.cpp.
+ * @param {string} path GGUF file
+ * @param {number[]} promptTokens at least one token id; no BOS is added
+ * @param {number} nSteps tokens to generate (>= 1)
+ * @param {ReferenceOptions} [opts]
+ * @returns {Promise<ReferenceRun>}
+ */
+export async function referenceGreedy(path, promptTokens, nSteps, opts = {}) {
+    if (!Array.isArray(promptTokens) || promptTokens.length === 0) {
+        throw new TypeError('referenceGreedy: promptTokens must be a non-empty array of ids');
+    }
+    if (!(nSteps >= 1)) throw new RangeError('referenceGreedy: nSteps must be >= 1');
+    const { f32Kv = true, threads = 1, batchSize } = opts;
+    const llama = await getReferenceLlama();
+    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+    try {
+        const contextSize = opts.contextSize ?? promptTokens.length + nSteps + 1;
+        const context = await model.createContext({
+            contextSize,
+            batchSize: batchSize ?? Math.max(promptTokens.length, 1),
+            sequences: 1,
+            flashAttention: false,
+            threads,
+            ...(f32Kv ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } : {}),
+        });
+        try {
+            const seq = context.getSequence();
+            /** @type {any} */
+            const want = { generateNext: { token: true, logits: true } };
+            const tokens = [];
+            const logits = [];
+            /** @type {any[]} */
+            let input = [...promptTokens.slice(0, -1), [promptTokens[promptTokens.length - 1], want]];
+            for (let step = 0; step < nSteps; step++) {
+                const res = await seq.controlledEvaluate(input);
+                const next = res[input.length - 1]?.next;
+                if (!next || next.token == null || !next.logits) {
+                    throw new Error(`referenceGreedy: llama.cpp returned no token at step ${step}`);
+                }
+                const vec = logitsToVector(next.logits);
+                tokens.push(next.token);
+                logits.push(vec);
+                input = [[next.token, want]];
+            }
+            return { tokens, logits, nVocab: logits[0].length };
+        } finally {
+            await context.dispose();
+        }
+    } finally {
+        await model.dispose();
+    }
+}
+
+/**
+ * node-llama-cpp returns the logits as a Map token → logit (every vocabulary entry, sorted by
+ * value); turn it into a dense vector indexed by token id.
+ * @param {Map<number, number>} map
+ * @returns {Float32Array}
+ */
+function logitsToVector(map) {
+    const v = new Float32Array(map.size).fill(NaN);
+    for (const [id, x] of map) {
+        if (!(id >= 0 && id < v.length)) throw new Error(`referenceGreedy: logit for id ${id} outside the vocabulary`);
+        v[id] = x;
+    }
+    if (v.some(Number.isNaN)) throw new Error('referenceGreedy: logits incomplete or NaN');
+    return v;
+}
+
+/**
+ * Index of the largest value (first on ties), as llama.cpp's greedy sampler picks.
+ * @param {ArrayLike<number>} v @returns {number}
+ */
+export function argmax(v) {
+    let best = 0;
+    for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/**
+ * Gap between the largest and second-largest logit.
+ * @param {ArrayLike<number>} v @returns {number}
+ */
+export function top2Gap(v) {
+    let a = -Infinity, b = -Infinity;
+    for (let i = 0; i < v.length; i++) {
+        const x = v[i];
+        if (x > a) { b = a; a = x; } else if (x > b) b = x;
+    }
+    return a - b;
+}
+
+/**
+ * Summary of a greedy run: distinct tokens, longest run of one token, median and minimum top-1/2 gap.
+ * @param {ReferenceRun} run
+ * @returns {{distinct: number, maxRepeat: number, medianGap: number, minGap: number}}
+ */
+export function runStats(run) {
+    const gaps = run.logits.map(top2Gap).sort((x, y) => x - y);
+    let maxRepeat = 1, cur = 1;
+    for (let i = 1; i < run.tokens.length; i++) {
+        cur = run.tokens[i] === run.tokens[i - 1] ? cur + 1 : 1;
+        maxRepeat = Math.max(maxRepeat, cur);
+    }
+    return {
+        distinct: new Set(run.tokens).size,
+        maxRepeat,
+        medianGap: gaps[Math.floor(gaps.length / 2)],
+        minGap: gaps[0],
+    };
+}
