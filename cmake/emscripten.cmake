@@ -16,21 +16,29 @@ list(JOIN SM_WASM_EXPORTS "," SM_WASM_EXPORTS_CSV)
 set(SM_WASM_LINK
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createSmallMind
   -sENVIRONMENT=web,worker,node -sFILESYSTEM=0 -sALLOW_MEMORY_GROWTH=1 -sMAXIMUM_MEMORY=4GB
-  -sINITIAL_MEMORY=64MB -sSTACK_SIZE=1MB
+  -sINITIAL_MEMORY=64MB -sTOTAL_STACK=1MB -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+  "--extern-pre-js=${CMAKE_SOURCE_DIR}/src/wasm/node-prelude.js"
+  "--post-js=${CMAKE_SOURCE_DIR}/src/wasm/post.js"
   "-sEXPORTED_FUNCTIONS=[${SM_WASM_EXPORTS_CSV}]"
   "-sEXPORTED_RUNTIME_METHODS=[HEAPU8,HEAP32,HEAPF32,UTF8ToString]")
 
+# sm_add_wasm_module(<target> <engine> COMPILE <flags...> LINK <flags...>)
 function(sm_add_wasm_module target engine)
+  cmake_parse_arguments(ARG "" "" "COMPILE;LINK" ${ARGN})
   add_executable(${target} src/wasm/exports.c)
   target_include_directories(${target} PRIVATE src)
-  target_compile_options(${target} PRIVATE ${SM_WARNINGS} ${ARGN})
+  target_compile_options(${target} PRIVATE ${SM_WARNINGS} ${ARG_COMPILE})
   target_link_libraries(${target} PRIVATE ${engine})
   set_target_properties(${target} PROPERTIES SUFFIX ".mjs" RUNTIME_OUTPUT_DIRECTORY ${SM_WASM_OUT})
-  target_link_options(${target} PRIVATE ${SM_WASM_LINK} ${ARGN})
+  target_link_options(${target} PRIVATE ${SM_WASM_LINK} ${ARG_COMPILE} ${ARG_LINK})
 endfunction()
 
-sm_add_wasm_module(smallmind-simd sm_simd ${SM_SIMD_FLAGS})
-sm_add_wasm_module(smallmind-mt sm_mt ${SM_SIMD_FLAGS} -pthread -sPTHREAD_POOL_SIZE=navigator.hardwareConcurrency)
+# the pthreads build's worker script is CommonJS; the package itself is "type": "module"
+file(WRITE ${SM_WASM_OUT}/package.json "{ \"type\": \"commonjs\" }\n")
+
+sm_add_wasm_module(smallmind-simd sm_simd COMPILE ${SM_SIMD_FLAGS})
+# the pool grows on demand; 2 workers are started eagerly so a small --threads needs no wait
+sm_add_wasm_module(smallmind-mt sm_mt COMPILE ${SM_SIMD_FLAGS} -pthread LINK -sPTHREAD_POOL_SIZE=2)
 
 if(SM_BUILD_TESTS)
   enable_testing()

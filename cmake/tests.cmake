@@ -1,4 +1,8 @@
 # One test executable per module: tests/c/test_<module>.c, registered with CTest.
+if(EMSCRIPTEN)
+  # emcc writes CommonJS test drivers; the repository's package.json says "type": "module"
+  file(WRITE ${CMAKE_BINARY_DIR}/package.json "{ \"type\": \"commonjs\" }\n")
+endif()
 file(GLOB SM_TEST_SOURCES CONFIGURE_DEPENDS tests/c/test_*.c)
 foreach(src ${SM_TEST_SOURCES})
   get_filename_component(name ${src} NAME_WE)

@@ -86,6 +86,7 @@ async function generate(/** @type {string[]} */ argv) {
   const t2 = performance.now();
   session.free();
   model.free();
+  engine.dispose();
   const result = {
     prompt_tokens: prompt,
     tokens,

@@ -29,6 +29,12 @@ export class Engine {
     return engine;
   }
 
+  /** Stops the threaded build's workers so the process or page can let go of them. The engine
+   * must not be used afterwards. */
+  dispose() {
+    this.mod.smTerminateWorkers?.();
+  }
+
   /** @returns {SmallMindError} the error of the last failed constructor call */
   lastError() {
     const m = this.mod;

@@ -30,10 +30,14 @@ export async function loadWasm(opts = {}) {
     wasmBinary = new Uint8Array(await res.arrayBuffer());
   }
   const { default: factory } = await import(jsUrl.href);
+  const toPath = isNode ? (await import('node:url')).fileURLToPath : null;
   return factory({
     wasmBinary,
-    // worker scripts of the threaded build live beside the loader
-    locateFile: (/** @type {string} */ name) => new URL(`./wasm/${name}`, import.meta.url).href,
+    // worker scripts of the threaded build live beside the loader; Node's Worker wants a path
+    locateFile: (/** @type {string} */ name) => {
+      const url = new URL(`./wasm/${name}`, import.meta.url);
+      return toPath ? toPath(url) : url.href;
+    },
     print: () => {},
     printErr: (/** @type {string} */ s) => { if (isNode) process.stderr.write(`[smallmind] ${s}\n`); },
   });

@@ -119,6 +119,56 @@ export async function referenceGreedy(path, promptTokens, nSteps, opts = {}) {
 }
 
 /**
+ * Teacher-forced logits: feeds `tokens` and returns the logits after each one (logits[i] predicts
+ * tokens[i+1]). Lets a parity test compare every position even where a near-tie would make two
+ * greedy runs diverge.
+ * @param {string} path GGUF file
+ * @param {number[]} tokens ids, no BOS added
+ * @param {ReferenceOptions & {perToken?: boolean}} [opts] perToken: one llama_decode per token (as
+ *   in generation) instead of one batch for all (llama.cpp may pick other matmul paths for batches,
+ *   so the last bits can differ)
+ * @returns {Promise<Float32Array[]>}
+ */
+export async function referenceLogits(path, tokens, opts = {}) {
+    if (!Array.isArray(tokens) || tokens.length === 0) {
+        throw new TypeError('referenceLogits: tokens must be a non-empty array of ids');
+    }
+    const { f32Kv = true, threads = 1, perToken = false } = opts;
+    const llama = await getReferenceLlama();
+    const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
+    try {
+        const context = await model.createContext({
+            contextSize: opts.contextSize ?? tokens.length + 1,
+            batchSize: perToken ? 1 : (opts.batchSize ?? tokens.length),
+            sequences: 1,
+            flashAttention: false,
+            threads,
+            ...(f32Kv ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } : {}),
+        });
+        try {
+            const seq = context.getSequence();
+            /** @type {any} */
+            const want = { generateNext: { logits: true } };
+            const out = [];
+            const chunks = perToken ? tokens.map((t) => [t]) : [tokens];
+            for (const chunk of chunks) {
+                const res = await seq.controlledEvaluate(chunk.map((t) => [t, want]));
+                for (let i = 0; i < chunk.length; i++) {
+                    const logits = res[i]?.next?.logits;
+                    if (!logits) throw new Error(`referenceLogits: no logits at position ${out.length}`);
+                    out.push(logitsToVector(logits));
+                }
+            }
+            return out;
+        } finally {
+            await context.dispose();
+        }
+    } finally {
+        await model.dispose();
+    }
+}
+
+/**
  * node-llama-cpp returns the logits as a Map token → logit (every vocabulary entry, sorted by
  * value); turn it into a dense vector indexed by token id.
  * @param {Map<number, number>} map
@@ -158,9 +208,10 @@ export function top2Gap(v) {
 }
 
 /**
- * Summary of a greedy run: distinct tokens, longest run of one token, median and minimum top-1/2 gap.
+ * Summary of a greedy run: distinct tokens, longest run of one token, and the top-1/top-2 logit
+ * gap's minimum, 10th percentile and median over the steps.
  * @param {ReferenceRun} run
- * @returns {{distinct: number, maxRepeat: number, medianGap: number, minGap: number}}
+ * @returns {{distinct: number, maxRepeat: number, minGap: number, p10Gap: number, medianGap: number}}
  */
 export function runStats(run) {
     const gaps = run.logits.map(top2Gap).sort((x, y) => x - y);
@@ -169,10 +220,12 @@ export function runStats(run) {
         cur = run.tokens[i] === run.tokens[i - 1] ? cur + 1 : 1;
         maxRepeat = Math.max(maxRepeat, cur);
     }
+    const q = (/** @type {number} */ f) => gaps[Math.min(gaps.length - 1, Math.floor(f * gaps.length))];
     return {
         distinct: new Set(run.tokens).size,
         maxRepeat,
-        medianGap: gaps[Math.floor(gaps.length / 2)],
         minGap: gaps[0],
+        p10Gap: q(0.1),
+        medianGap: q(0.5),
     };
 }

@@ -1,0 +1,346 @@
+/*
+ * quant_simd128_k.c — WASM SIMD128 kernels of the K-quants: Q2_K..Q6_K dot with Q8_K, Q4_K/Q5_K/
+ * Q6_K dequantize, and the Q8_K activation quantizer.
+ *
+ * Same contracts as quant_k_ref.c, the truth they are tested against. The bit unpacking follows
+ * quant.h 16 elements per vector; each group's integer dot is exact (i8 -> i16, dot_i16x8) and is
+ * multiplied by its integer scale in i32 lanes, so a block's sum is the reference's integer sum;
+ * only the final float scaling and summation order differ. The per-group scales and the mins
+ * term (through Q8_K's bsums) are unpacked with the same scalar helpers as the reference.
+ */
+#ifdef __wasm_simd128__
+
+#include "kern/quant.h"
+#include "kern/quant_simd128.h"
+#include "kern/simd128.h"
+
+enum {
+    Q8K_QS = offsetof(sm_block_q8_K, qs),
+    Q8K_BSUMS = offsetof(sm_block_q8_K, bsums),
+    Q2K_QS = offsetof(sm_block_q2_K, qs),
+    Q2K_D = offsetof(sm_block_q2_K, d),
+    Q2K_DMIN = offsetof(sm_block_q2_K, dmin),
+    Q3K_QS = offsetof(sm_block_q3_K, qs),
+    Q3K_SCALES = offsetof(sm_block_q3_K, scales),
+    Q3K_D = offsetof(sm_block_q3_K, d),
+    Q4K_DMIN = offsetof(sm_block_q4_K, dmin),
+    Q4K_SCALES = offsetof(sm_block_q4_K, scales),
+    Q4K_QS = offsetof(sm_block_q4_K, qs),
+    Q5K_DMIN = offsetof(sm_block_q5_K, dmin),
+    Q5K_SCALES = offsetof(sm_block_q5_K, scales),
+    Q5K_QH = offsetof(sm_block_q5_K, qh),
+    Q5K_QS = offsetof(sm_block_q5_K, qs),
+    Q6K_QH = offsetof(sm_block_q6_K, qh),
+    Q6K_SCALES = offsetof(sm_block_q6_K, scales),
+    Q6K_D = offsetof(sm_block_q6_K, d),
+};
+
+/* isum += scale * sum(q * x) over 16 elements, in i32 lanes. */
+static v128_t mac_group(v128_t isum, v128_t q, const uint8_t *xqs, int scale) {
+    const v128_t dot = sm_kern_dot_i8x16(q, wasm_v128_load(xqs));
+    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
+}
+
+/* The 8 scales and 8 mins of a Q4_K/Q5_K block, and its mins term sum_g m[g] * sum(x in g). */
+static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, int sc[8]) {
+    int16_t bsums[16];
+    memcpy(bsums, xb + Q8K_BSUMS, sizeof bsums);
+    int32_t msum = 0;
+    for (int g = 0; g < 8; g++) {
+        int m;
+        sm_kern_q4k_scale_min(g, packed, &sc[g], &m);
+        msum += m * (bsums[2 * g] + bsums[2 * g + 1]);
+    }
+    return msum;
+}
+
+// Q8_K: d = max / -127 (max = the x of largest |x|, first on ties), q = nearest_even(x / d)
+void sm_kern_quantize_row_q8_K_simd128(const float *x, void *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK_K; i++, x += SM_QK_K) {
+        uint8_t *b = (uint8_t *)y + i * (int64_t)sizeof(sm_block_q8_K);
+        v128_t vmax = wasm_v128_load(x), vmin = vmax;
+        for (int k = 1; k < SM_QK_K / 4; k++) {
+            vmax = wasm_f32x4_max(vmax, wasm_v128_load(x + 4 * k));
+            vmin = wasm_f32x4_min(vmin, wasm_v128_load(x + 4 * k));
+        }
+        const float hi = sm_kern_hmax_f32x4(vmax), lo = sm_kern_hmin_f32x4(vmin);
+        if (hi == 0.0f && lo == 0.0f) {
+            memset(b, 0, sizeof(sm_block_q8_K));
+            continue;
+        }
+        float max = hi > -lo ? hi : lo;
+        if (hi == -lo) /* both signs reach amax: the reference keeps the first one */
+            for (int e = 0; e < SM_QK_K; e++)
+                if (x[e] == hi || x[e] == lo) {
+                    max = x[e];
+                    break;
+                }
+        const float iscale = -127.0f / max;
+        const v128_t vs = wasm_f32x4_splat(iscale), top = wasm_i32x4_splat(127);
+        int16_t bsums[SM_QK_K / 16];
+        for (int g = 0; g < SM_QK_K / 16; g++) {
+            v128_t q[4];
+            for (int k = 0; k < 4; k++) {
+                const v128_t v = wasm_f32x4_mul(vs, wasm_v128_load(x + 16 * g + 4 * k));
+                q[k] = wasm_i32x4_min(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v)), top);
+            }
+            const v128_t a = wasm_i16x8_narrow_i32x4(q[0], q[1]);
+            const v128_t c = wasm_i16x8_narrow_i32x4(q[2], q[3]);
+            wasm_v128_store(b + Q8K_QS + 16 * g, wasm_i8x16_narrow_i16x8(a, c));
+            const v128_t s = wasm_i32x4_add(wasm_i32x4_add(q[0], q[1]), wasm_i32x4_add(q[2], q[3]));
+            bsums[g] = (int16_t)sm_kern_hsum_i32x4(s);
+        }
+        memcpy(b + Q8K_BSUMS, bsums, sizeof bsums);
+        const float d = 1.0f / iscale;
+        memcpy(b, &d, sizeof d);
+    }
+}
+
+// s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] bsum[g])      (Q2_K · Q8_K)
+float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t three = wasm_i8x16_splat(3);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK_K; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q2_K);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+        const float dx = sm_kern_load_f32(b);
+        /* mins: high nibbles of the 16 scale bytes dotted with the 16 bsums */
+        const v128_t m = wasm_u8x16_shr(wasm_v128_load(a), 4);
+        const v128_t msum =
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(m),
+                                                wasm_v128_load(b + Q8K_BSUMS)),
+                           wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(m),
+                                                wasm_v128_load(b + Q8K_BSUMS + 16)));
+        mins += dx * sm_kern_load_fp16(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
+        v128_t isum = wasm_i32x4_splat(0);
+        for (int h = 0; h < 2; h++) {
+            const v128_t q0 = wasm_v128_load(a + Q2K_QS + 32 * h);
+            const v128_t q1 = wasm_v128_load(a + Q2K_QS + 32 * h + 16);
+            for (int j = 0; j < 4; j++) {
+                const int g = 8 * h + 2 * j;
+                const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
+                isum = mac_group(isum, wasm_v128_and(wasm_u8x16_shr(q0, 2 * j), three), xq,
+                                 a[g] & 15);
+                isum = mac_group(isum, wasm_v128_and(wasm_u8x16_shr(q1, 2 * j), three), xq + 16,
+                                 a[g + 1] & 15);
+            }
+        }
+        const float d = dx * sm_kern_load_fp16(a + Q2K_D);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc) - mins;
+}
+
+// s = sum_b d_x d_w sum_g (sc[g] - 32) sum q_w q_x      (Q3_K · Q8_K)
+float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t three = wasm_i8x16_splat(3), four = wasm_i8x16_splat(4);
+    const v128_t zero = wasm_i8x16_splat(0);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK_K; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q3_K);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+        int sc[16];
+        for (int g = 0; g < 16; g++) sc[g] = sm_kern_q3k_scale(g, a + Q3K_SCALES);
+        const v128_t hm0 = wasm_v128_load(a), hm1 = wasm_v128_load(a + 16);
+        v128_t isum = wasm_i32x4_splat(0);
+        for (int h = 0; h < 2; h++) {
+            const v128_t q0 = wasm_v128_load(a + Q3K_QS + 32 * h);
+            const v128_t q1 = wasm_v128_load(a + Q3K_QS + 32 * h + 16);
+            for (int j = 0; j < 4; j++) {
+                const int g = 8 * h + 2 * j;
+                const v128_t bit = wasm_i8x16_splat((int8_t)(1 << (4 * h + j)));
+                const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
+                /* q - 4 where the high bit is clear */
+                const v128_t c0 = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(hm0, bit), zero), four);
+                const v128_t c1 = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(hm1, bit), zero), four);
+                const v128_t l0 = wasm_v128_and(wasm_u8x16_shr(q0, 2 * j), three);
+                const v128_t l1 = wasm_v128_and(wasm_u8x16_shr(q1, 2 * j), three);
+                isum = mac_group(isum, wasm_i8x16_sub(l0, c0), xq, sc[g]);
+                isum = mac_group(isum, wasm_i8x16_sub(l1, c1), xq + 16, sc[g + 1]);
+            }
+        }
+        const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q3K_D);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc);
+}
+
+// s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q4_K · Q8_K)
+float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK_K; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_K);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+        const float dx = sm_kern_load_f32(b);
+        int sc[8];
+        const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
+        mins += dx * sm_kern_load_fp16(a + Q4K_DMIN) * (float)msum;
+        v128_t isum = wasm_i32x4_splat(0);
+        for (int j = 0; j < 4; j++) {
+            const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
+            const uint8_t *xq = b + Q8K_QS + 64 * j;
+            isum = mac_group(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
+            isum = mac_group(isum, wasm_v128_and(q1, m4), xq + 16, sc[2 * j]);
+            isum = mac_group(isum, wasm_u8x16_shr(q0, 4), xq + 32, sc[2 * j + 1]);
+            isum = mac_group(isum, wasm_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
+        }
+        const float d = dx * sm_kern_load_fp16(a);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc) - mins;
+}
+
+/* Q5_K's fifth bit for 16 elements: bit `shift` of each qh byte, moved to 0x10. */
+static v128_t q5_high(v128_t qh, int shift) {
+    return wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, shift), wasm_i8x16_splat(1)), 4);
+}
+
+// s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q5_K · Q8_K)
+float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK_K; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_K);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+        const float dx = sm_kern_load_f32(b);
+        int sc[8];
+        const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
+        mins += dx * sm_kern_load_fp16(a + Q5K_DMIN) * (float)msum;
+        const v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+        v128_t isum = wasm_i32x4_splat(0);
+        for (int j = 0; j < 4; j++) {
+            const v128_t q0 = wasm_v128_load(a + Q5K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q5K_QS + 32 * j + 16);
+            const uint8_t *xq = b + Q8K_QS + 64 * j;
+            const int s = 2 * j;
+            isum = mac_group(isum, wasm_v128_or(wasm_v128_and(q0, m4), q5_high(h0, s)), xq, sc[s]);
+            isum = mac_group(isum, wasm_v128_or(wasm_v128_and(q1, m4), q5_high(h1, s)), xq + 16,
+                             sc[s]);
+            isum = mac_group(isum, wasm_v128_or(wasm_u8x16_shr(q0, 4), q5_high(h0, s + 1)),
+                             xq + 32, sc[s + 1]);
+            isum = mac_group(isum, wasm_v128_or(wasm_u8x16_shr(q1, 4), q5_high(h1, s + 1)),
+                             xq + 48, sc[s + 1]);
+        }
+        const float d = dx * sm_kern_load_fp16(a);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc) - mins;
+}
+
+/* The four 6-bit (minus 32) vectors of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16. */
+static void q6_unpack(const uint8_t *ql, const uint8_t *qh, v128_t q[4]) {
+    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
+    const v128_t off = wasm_i8x16_splat(32);
+    const v128_t l0 = wasm_v128_load(ql), l1 = wasm_v128_load(ql + 32), h = wasm_v128_load(qh);
+    const v128_t lows[4] = {wasm_v128_and(l0, m4), wasm_v128_and(l1, m4), wasm_u8x16_shr(l0, 4),
+                            wasm_u8x16_shr(l1, 4)};
+    for (int k = 0; k < 4; k++) {
+        const v128_t high = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * k), m2), 4);
+        q[k] = wasm_i8x16_sub(wasm_v128_or(lows[k], high), off);
+    }
+}
+
+// s = sum_b d_x d_w sum_g sc[g] sum (q_w - 32) q_x      (Q6_K · Q8_K)
+float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK_K; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q6_K);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+        v128_t isum = wasm_i32x4_splat(0);
+        for (int h = 0; h < 2; h++) {
+            for (int k = 0; k < 2; k++) {
+                v128_t q[4];
+                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, q);
+                const uint8_t *xq = b + Q8K_QS + 128 * h + 16 * k;
+                for (int s = 0; s < 4; s++)
+                    isum = mac_group(isum, q[s], xq + 32 * s, sc[8 * h + k + 2 * s]);
+            }
+        }
+        const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q6K_D);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc);
+}
+
+/* ---- dequantize ---------------------------------------------------------------------------- */
+
+/* y[0..32) = dl * q - ml for 32 bytes of q, as two 16-lane halves. */
+static void store_group32(float *y, v128_t q0, v128_t q1, float dl, float ml) {
+    const v128_t vd = wasm_f32x4_splat(dl), vm = wasm_f32x4_splat(ml);
+    sm_kern_store_i8x16_f32_sub(y, q0, vd, vm);
+    sm_kern_store_i8x16_f32_sub(y + 16, q1, vd, vm);
+}
+
+// y[e] = (d * sc[g]) * q[e] - dmin * m[g]      (Q4_K)
+void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
+        const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_K);
+        const float d = sm_kern_load_fp16(a), dmin = sm_kern_load_fp16(a + Q4K_DMIN);
+        for (int j = 0; j < 4; j++) {
+            int sc0, m0, sc1, m1;
+            sm_kern_q4k_scale_min(2 * j, a + Q4K_SCALES, &sc0, &m0);
+            sm_kern_q4k_scale_min(2 * j + 1, a + Q4K_SCALES, &sc1, &m1);
+            const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
+            store_group32(y + 64 * j, wasm_v128_and(q0, m4), wasm_v128_and(q1, m4),
+                          d * (float)sc0, dmin * (float)m0);
+            store_group32(y + 64 * j + 32, wasm_u8x16_shr(q0, 4), wasm_u8x16_shr(q1, 4),
+                          d * (float)sc1, dmin * (float)m1);
+        }
+    }
+}
+
+// y[e] = (d * sc[g]) * q[e] - dmin * m[g]      (Q5_K)
+void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
+        const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_K);
+        const float d = sm_kern_load_fp16(a), dmin = sm_kern_load_fp16(a + Q5K_DMIN);
+        const v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+        for (int j = 0; j < 4; j++) {
+            int sc0, m0, sc1, m1;
+            sm_kern_q4k_scale_min(2 * j, a + Q5K_SCALES, &sc0, &m0);
+            sm_kern_q4k_scale_min(2 * j + 1, a + Q5K_SCALES, &sc1, &m1);
+            const v128_t q0 = wasm_v128_load(a + Q5K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q5K_QS + 32 * j + 16);
+            store_group32(y + 64 * j, wasm_v128_or(wasm_v128_and(q0, m4), q5_high(h0, 2 * j)),
+                          wasm_v128_or(wasm_v128_and(q1, m4), q5_high(h1, 2 * j)),
+                          d * (float)sc0, dmin * (float)m0);
+            store_group32(y + 64 * j + 32,
+                          wasm_v128_or(wasm_u8x16_shr(q0, 4), q5_high(h0, 2 * j + 1)),
+                          wasm_v128_or(wasm_u8x16_shr(q1, 4), q5_high(h1, 2 * j + 1)),
+                          d * (float)sc1, dmin * (float)m1);
+        }
+    }
+}
+
+// y[e] = (d * sc[g]) * (q[e] - 32)      (Q6_K)
+void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
+        const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q6_K);
+        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+        const float d = sm_kern_load_fp16(a + Q6K_D);
+        const v128_t zero = wasm_f32x4_splat(0.0f);
+        for (int h = 0; h < 2; h++) {
+            for (int k = 0; k < 2; k++) {
+                v128_t q[4];
+                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, q);
+                for (int s = 0; s < 4; s++)
+                    sm_kern_store_i8x16_f32_sub(y + 128 * h + 16 * k + 32 * s, q[s],
+                                                wasm_f32x4_splat(d * (float)sc[8 * h + k + 2 * s]),
+                                                zero);
+            }
+        }
+    }
+}
+
+#else
+typedef int sm_kern_quant_simd128_k_unused; /* ISO C forbids an empty translation unit */
+#endif

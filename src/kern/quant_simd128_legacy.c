@@ -1,0 +1,266 @@
+/*
+ * quant_simd128_legacy.c — WASM SIMD128 kernels of the 32-element block types: Q4_0, Q4_1,
+ * Q5_0, Q5_1 and Q8_0 dequantize and dot with Q8_0/Q8_1, and the Q8_0/Q8_1 activation quantizers.
+ *
+ * Same contracts as quant_legacy_ref.c, the truth they are tested against. Dequantization and
+ * quantization reproduce the reference bit for bit (same float operations, roundf emulated);
+ * dots compute each block's integer products exactly (i8 -> i16, i32x4.dot_i16x8) and sum the
+ * scaled blocks in f32 lanes, so they differ from the reference by float rounding only.
+ */
+#ifdef __wasm_simd128__
+
+#include "kern/quant.h"
+#include "kern/quant_simd128.h"
+#include "kern/simd128.h"
+
+/* Byte offsets of the fields (blocks are read in place, at any alignment). */
+enum {
+    Q4_0_QS = offsetof(sm_block_q4_0, qs),
+    Q4_1_M = offsetof(sm_block_q4_1, m),
+    Q4_1_QS = offsetof(sm_block_q4_1, qs),
+    Q5_0_QH = offsetof(sm_block_q5_0, qh),
+    Q5_0_QS = offsetof(sm_block_q5_0, qs),
+    Q5_1_M = offsetof(sm_block_q5_1, m),
+    Q5_1_QH = offsetof(sm_block_q5_1, qh),
+    Q5_1_QS = offsetof(sm_block_q5_1, qs),
+    Q8_0_QS = offsetof(sm_block_q8_0, qs),
+    Q8_1_S = offsetof(sm_block_q8_1, s),
+    Q8_1_QS = offsetof(sm_block_q8_1, qs),
+};
+
+/* The 16 low nibbles (elements 0-15) and high nibbles (16-31) of a 4-bit block, as bytes. */
+static void nibbles(const uint8_t *qs, v128_t *lo, v128_t *hi) {
+    const v128_t q = wasm_v128_load(qs);
+    *lo = wasm_v128_and(q, wasm_i8x16_splat(15));
+    *hi = wasm_u8x16_shr(q, 4);
+}
+
+/* The fifth bits of a Q5 block as 0x10 bytes: elements 0-15 (bits 0-15 of qh), 16-31. */
+static void fifth_bits(const uint8_t *qh_bytes, v128_t *lo, v128_t *hi) {
+    uint32_t qh;
+    memcpy(&qh, qh_bytes, sizeof qh);
+    const v128_t v = wasm_i32x4_splat((int32_t)qh);
+    const v128_t bit = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    const v128_t b_lo = wasm_i8x16_shuffle(v, v, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const v128_t b_hi = wasm_i8x16_shuffle(v, v, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const v128_t x10 = wasm_i8x16_splat(0x10);
+    *lo = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b_lo, bit), bit), x10);
+    *hi = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b_hi, bit), bit), x10);
+}
+
+/* Exact i32x4 partial sums of a block of 32 weights (lo: 0-15, hi: 16-31) times 32 int8 x. */
+static v128_t block_dot(v128_t lo, v128_t hi, const uint8_t *xqs) {
+    return wasm_i32x4_add(sm_kern_dot_i8x16(lo, wasm_v128_load(xqs)),
+                          sm_kern_dot_i8x16(hi, wasm_v128_load(xqs + 16)));
+}
+
+/* ---- dequantize ---------------------------------------------------------------------------- */
+
+// y[32b + j] = d * (q - 8)
+void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n) {
+    const v128_t eight = wasm_i8x16_splat(8), none = wasm_f32x4_splat(-0.0f);
+    for (int64_t i = 0; i < n / SM_QK4_0; i++, y += SM_QK4_0) {
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_0);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        v128_t lo, hi;
+        nibbles(b + Q4_0_QS, &lo, &hi);
+        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(lo, eight), d, none);
+        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(hi, eight), d, none);
+    }
+}
+
+// y[32b + j] = d * q + m
+void sm_kern_to_float_q4_1_simd128(const void *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK4_1; i++, y += SM_QK4_1) {
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_1);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_fp16(b + Q4_1_M));
+        v128_t lo, hi;
+        nibbles(b + Q4_1_QS, &lo, &hi);
+        sm_kern_store_i8x16_f32(y, lo, d, m);
+        sm_kern_store_i8x16_f32(y + 16, hi, d, m);
+    }
+}
+
+// y[32b + j] = d * (q - 16)
+void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n) {
+    const v128_t sixteen = wasm_i8x16_splat(16), none = wasm_f32x4_splat(-0.0f);
+    for (int64_t i = 0; i < n / SM_QK5_0; i++, y += SM_QK5_0) {
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_0);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        v128_t lo, hi, h_lo, h_hi;
+        nibbles(b + Q5_0_QS, &lo, &hi);
+        fifth_bits(b + Q5_0_QH, &h_lo, &h_hi);
+        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen), d, none);
+        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen), d, none);
+    }
+}
+
+// y[32b + j] = d * q + m
+void sm_kern_to_float_q5_1_simd128(const void *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK5_1; i++, y += SM_QK5_1) {
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_1);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_fp16(b + Q5_1_M));
+        v128_t lo, hi, h_lo, h_hi;
+        nibbles(b + Q5_1_QS, &lo, &hi);
+        fifth_bits(b + Q5_1_QH, &h_lo, &h_hi);
+        sm_kern_store_i8x16_f32(y, wasm_v128_or(lo, h_lo), d, m);
+        sm_kern_store_i8x16_f32(y + 16, wasm_v128_or(hi, h_hi), d, m);
+    }
+}
+
+// y[32b + j] = d * q
+void sm_kern_to_float_q8_0_simd128(const void *x, float *y, int64_t n) {
+    const v128_t none = wasm_f32x4_splat(-0.0f);
+    for (int64_t i = 0; i < n / SM_QK8_0; i++, y += SM_QK8_0) {
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        sm_kern_store_i8x16_f32(y, wasm_v128_load(b + Q8_0_QS), d, none);
+        sm_kern_store_i8x16_f32(y + 16, wasm_v128_load(b + Q8_0_QS + 16), d, none);
+    }
+}
+
+/* ---- activation quantizers ----------------------------------------------------------------- */
+
+/* One 32-element block: q = roundf(clamp(x * id, +-127)) into qs[32]; returns sum(q). The
+ * rounding is roundf's (half away from zero), built from trunc, so bytes match the reference. */
+static int32_t quantize_q8_block(const float *x, float id, uint8_t *qs) {
+    const v128_t vid = wasm_f32x4_splat(id), lim = wasm_f32x4_splat(127.0f);
+    const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
+    const v128_t sign = wasm_i32x4_splat((int32_t)0x80000000u);
+    v128_t q[8], sum = wasm_i32x4_splat(0);
+    for (int k = 0; k < 8; k++) {
+        v128_t v = wasm_f32x4_mul(wasm_v128_load(x + 4 * k), vid);
+        v = wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_neg(lim)), lim);
+        const v128_t t = wasm_f32x4_trunc(v);
+        const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(v, t)), half);
+        const v128_t step = wasm_v128_or(wasm_v128_and(v, sign), one); /* copysign(1, v) */
+        q[k] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(t, wasm_v128_and(up, step)));
+        sum = wasm_i32x4_add(sum, q[k]);
+    }
+    for (int k = 0; k < 2; k++) {
+        const v128_t a = wasm_i16x8_narrow_i32x4(q[4 * k], q[4 * k + 1]);
+        const v128_t b = wasm_i16x8_narrow_i32x4(q[4 * k + 2], q[4 * k + 3]);
+        wasm_v128_store(qs + 16 * k, wasm_i8x16_narrow_i16x8(a, b));
+    }
+    return sm_kern_hsum_i32x4(sum);
+}
+
+static float block_amax(const float *x) {
+    v128_t m = wasm_f32x4_abs(wasm_v128_load(x));
+    for (int k = 1; k < 8; k++) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(x + 4 * k)));
+    return sm_kern_hmax_f32x4(m);
+}
+
+// d = amax / 127, q = round(x / d)
+void sm_kern_quantize_row_q8_0_simd128(const float *x, void *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK8_0; i++, x += SM_QK8_0) {
+        uint8_t *b = (uint8_t *)y + i * (int64_t)sizeof(sm_block_q8_0);
+        const float d = block_amax(x) / 127.0f;
+        quantize_q8_block(x, d != 0.0f ? 1.0f / d : 0.0f, b + Q8_0_QS);
+        const uint16_t h = sm_kern_f32_to_fp16(d);
+        memcpy(b, &h, sizeof h);
+    }
+}
+
+// d = amax / 127, q = round(x / d), s = d * sum(q)
+void sm_kern_quantize_row_q8_1_simd128(const float *x, void *y, int64_t n) {
+    for (int64_t i = 0; i < n / SM_QK8_1; i++, x += SM_QK8_1) {
+        uint8_t *b = (uint8_t *)y + i * (int64_t)sizeof(sm_block_q8_1);
+        const float d = block_amax(x) / 127.0f;
+        const int32_t sum = quantize_q8_block(x, d != 0.0f ? 1.0f / d : 0.0f, b + Q8_1_QS);
+        const uint16_t h[2] = {sm_kern_f32_to_fp16(d), sm_kern_f32_to_fp16((float)sum * d)};
+        memcpy(b, h, sizeof h);
+    }
+}
+
+/* ---- dot products -------------------------------------------------------------------------- */
+
+// s = sum_b d_w d_x sum_j (q_w - 8) q_x      (Q4_0 · Q8_0)
+float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t eight = wasm_i8x16_splat(8);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK4_0; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_0);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
+        v128_t lo, hi;
+        nibbles(a + Q4_0_QS, &lo, &hi);
+        const v128_t s = block_dot(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), b + Q8_0_QS);
+        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc);
+}
+
+// s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q4_1 · Q8_1)
+float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK4_1; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_1);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_1);
+        v128_t lo, hi;
+        nibbles(a + Q4_1_QS, &lo, &hi);
+        const v128_t s = block_dot(lo, hi, b + Q8_1_QS);
+        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        mins += sm_kern_load_fp16(a + Q4_1_M) * sm_kern_load_fp16(b + Q8_1_S);
+    }
+    return sm_kern_hsum_f32x4(acc) + mins;
+}
+
+// s = sum_b d_w d_x sum_j (q_w - 16) q_x      (Q5_0 · Q8_0)
+float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x) {
+    const v128_t sixteen = wasm_i8x16_splat(16);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK5_0; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_0);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
+        v128_t lo, hi, h_lo, h_hi;
+        nibbles(a + Q5_0_QS, &lo, &hi);
+        fifth_bits(a + Q5_0_QH, &h_lo, &h_hi);
+        lo = wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen);
+        hi = wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen);
+        const v128_t s = block_dot(lo, hi, b + Q8_0_QS);
+        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc);
+}
+
+// s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q5_1 · Q8_1)
+float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK5_1; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_1);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_1);
+        v128_t lo, hi, h_lo, h_hi;
+        nibbles(a + Q5_1_QS, &lo, &hi);
+        fifth_bits(a + Q5_1_QH, &h_lo, &h_hi);
+        const v128_t s = block_dot(wasm_v128_or(lo, h_lo), wasm_v128_or(hi, h_hi), b + Q8_1_QS);
+        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        mins += sm_kern_load_fp16(a + Q5_1_M) * sm_kern_load_fp16(b + Q8_1_S);
+    }
+    return sm_kern_hsum_f32x4(acc) + mins;
+}
+
+// s = sum_b d_w d_x sum_j q_w q_x      (Q8_0 · Q8_0)
+float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK8_0; i++) {
+        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q8_0);
+        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
+        const v128_t s = block_dot(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16),
+                                   b + Q8_0_QS);
+        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+    }
+    return sm_kern_hsum_f32x4(acc);
+}
+
+#else
+typedef int sm_kern_quant_simd128_legacy_unused; /* ISO C forbids an empty translation unit */
+#endif
