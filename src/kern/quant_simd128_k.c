@@ -127,7 +127,7 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
             }
         }
         const float d = dx * sm_kern_load_fp16(a + Q2K_D);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
 }
@@ -161,7 +161,7 @@ float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
             }
         }
         const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q3K_D);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc);
 }
@@ -189,7 +189,7 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, wasm_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
         }
         const float d = dx * sm_kern_load_fp16(a);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
 }
@@ -227,7 +227,7 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
                              xq + 48, sc[s + 1]);
         }
         const float d = dx * sm_kern_load_fp16(a);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
 }
@@ -263,7 +263,7 @@ float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
             }
         }
         const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q6K_D);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc);
 }

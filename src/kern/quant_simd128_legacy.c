@@ -186,9 +186,10 @@ float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
         v128_t lo, hi;
         nibbles(a + Q4_0_QS, &lo, &hi);
-        const v128_t s = block_dot(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), b + Q8_0_QS);
+        const v128_t s =
+            block_dot(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), b + Q8_0_QS);
         const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, s, d);
     }
     return sm_kern_hsum_f32x4(acc);
 }
@@ -204,7 +205,7 @@ float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x) {
         nibbles(a + Q4_1_QS, &lo, &hi);
         const v128_t s = block_dot(lo, hi, b + Q8_1_QS);
         const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, s, d);
         mins += sm_kern_load_fp16(a + Q4_1_M) * sm_kern_load_fp16(b + Q8_1_S);
     }
     return sm_kern_hsum_f32x4(acc) + mins;
@@ -224,7 +225,7 @@ float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x) {
         hi = wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen);
         const v128_t s = block_dot(lo, hi, b + Q8_0_QS);
         const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, s, d);
     }
     return sm_kern_hsum_f32x4(acc);
 }
@@ -241,7 +242,7 @@ float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x) {
         fifth_bits(a + Q5_1_QH, &h_lo, &h_hi);
         const v128_t s = block_dot(wasm_v128_or(lo, h_lo), wasm_v128_or(hi, h_hi), b + Q8_1_QS);
         const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, s, d);
         mins += sm_kern_load_fp16(a + Q5_1_M) * sm_kern_load_fp16(b + Q8_1_S);
     }
     return sm_kern_hsum_f32x4(acc) + mins;
@@ -256,7 +257,7 @@ float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
         const v128_t s = block_dot(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16),
                                    b + Q8_0_QS);
         const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_f32x4_splat(d)));
+        acc = sm_kern_acc_scaled(acc, s, d);
     }
     return sm_kern_hsum_f32x4(acc);
 }

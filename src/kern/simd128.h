@@ -22,6 +22,11 @@ static inline v128_t sm_kern_dot_i8x16(v128_t a, v128_t b) {
     return wasm_i32x4_add(lo, hi);
 }
 
+/* acc + (float)isum * d, lane-wise: how a block's exact integer sums join the float total. */
+static inline v128_t sm_kern_acc_scaled(v128_t acc, v128_t isum, float d) {
+    return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum), wasm_f32x4_splat(d)));
+}
+
 static inline float sm_kern_hsum_f32x4(v128_t v) {
     v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
     v = wasm_f32x4_add(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));

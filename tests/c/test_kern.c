@@ -497,19 +497,26 @@ static void test_active_vs_ref(void) {
 static void test_from_float_edges(void) {
     enum { N = 512 };
     float x[N];
-    uint8_t qa[N * 2], qr[N * 2];
+    uint8_t qa[N * sizeof(float)], qr[N * sizeof(float)];
     for (int i = 0; i < N_TYPES; i++) {
         const sm_type_traits *r = sm_kern_traits_ref(k_types[i]), *a = sm_kern_traits(k_types[i]);
         if (!r->from_float) continue;
         int bad = 0;
         for (int kind = 0; kind < 8; kind++) {
-            for (int k = 0; k < N; k++) x[k] = kind == 0 ? 0.0f : kind == 1 ? -0.0f : 0.01f * rng_normal();
-            if (kind == 2) x[7] = -3.0f, x[200] = 3.0f, x[300] = 3.0f, x[301] = -3.0f;
-            if (kind == 3) x[9] = 3.0f, x[100] = -3.0f, x[270] = -2.5f, x[271] = 2.5f;
-            if (kind == 4) memset(x, 0, sizeof x), x[33] = -1.0f, x[300] = 2.0f;
-            if (kind == 5) for (int k = 0; k < N; k++) x[k] *= 1e30f;
-            if (kind == 6) for (int k = 0; k < N; k++) x[k] *= 1e-30f;
-            if (kind == 7) for (int k = 0; k < N; k++) x[k] = (float)(k % 64) - 31.5f; /* ties */
+            for (int k = 0; k < N; k++) {
+                const float g = 0.01f * rng_normal();
+                x[k] = kind == 0 ? 0.0f : kind == 1 || kind == 4 ? -0.0f : g;
+                if (kind == 5) x[k] *= 1e30f;
+                if (kind == 6) x[k] *= 1e-30f;
+                if (kind == 7) x[k] = (float)(k % 64) - 31.5f; /* exact .5 ties */
+            }
+            if (kind == 2) {
+                x[7] = -3.0f, x[200] = 3.0f, x[300] = 3.0f, x[301] = -3.0f;
+            } else if (kind == 3) {
+                x[9] = 3.0f, x[100] = -3.0f, x[270] = -2.5f, x[271] = 2.5f;
+            } else if (kind == 4) {
+                x[33] = -1.0f, x[300] = 2.0f;
+            }
             a->from_float(x, qa, N);
             r->from_float(x, qr, N);
             bad += memcmp(qa, qr, sm_kern_row_size(k_types[i], N)) != 0;
