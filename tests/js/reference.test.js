@@ -55,10 +55,35 @@ function storiesOrSkip(t) {
     return false;
 }
 
+/**
+ * A random legacy llama2.c checkpoint (untied: negative vocab_size, wcls at the end).
+ * @param {{dim: number, hidden: number, layers: number, heads: number, kvHeads: number,
+ *   vocab: number, seqLen: number}} c
+ * @param {number} seed
+ * @returns {Uint8Array}
+ */
+function syntheticLlama2c(c, seed) {
+    const kvDim = (c.dim * c.kvHeads) / c.heads;
+    const headSize = c.dim / c.heads;
+    const L = c.layers;
+    const n = c.vocab * c.dim + L * c.dim + L * c.dim * c.dim + 2 * L * kvDim * c.dim + L * c.dim * c.dim
+        + L * c.dim + 3 * L * c.hidden * c.dim + c.dim + c.seqLen * headSize + c.vocab * c.dim;
+    const buf = new ArrayBuffer(28 + 4 * n);
+    new Int32Array(buf, 0, 7).set([c.dim, c.hidden, L, c.heads, c.kvHeads, -c.vocab, c.seqLen]);
+    const f = new Float32Array(buf, 28, n);
+    let x = seed >>> 0;
+    for (let i = 0; i < n; i++) {
+        x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+        f[i] = (x / 2 ** 32 - 0.5) * 0.5;
+    }
+    return new Uint8Array(buf);
+}
+
 describe('gguf-writer', () => {
     test('every value type, nested arrays, alignment and offsets read back by an independent parser', async () => {
         const T = G.GGUF_TYPE;
         const path = join(dir, 'types.gguf');
+        /** @type {G.GgufContent} */
         const content = {
             metadata: [
                 ['general.architecture', 'llama'],
@@ -118,7 +143,8 @@ describe('gguf-writer', () => {
         const lazyFail = { name: 'y', type: G.GGML_TYPE.F32, dims: [1], data: () => { throw new Error('boom'); } };
         await assert.rejects(G.writeGguf(path, { metadata: [], tensors: [lazyFail] }), /boom/);
         assert.deepEqual(await readdir(sub), []);
-        assert.throws(() => G.encodeGguf({ metadata: [['k', /** @type {any} */ (3)]], tensors: [] }), /explicit type/);
+        const untyped = { metadata: [['k', /** @type {any} */ (3)]], tensors: [] };
+        assert.throws(() => G.encodeGguf(/** @type {any} */ (untyped)), /explicit type/);
         assert.throws(() => G.ggmlTensorBytes(G.GGML_TYPE.Q4_K, [128, 2]), /multiple of Q4_K/);
     });
 
@@ -174,12 +200,44 @@ describe('llama2.c converter', () => {
         assert.deepEqual((await referenceGreedy(gguf, [1], STORIES_EXPECTED.length)).tokens, STORIES_EXPECTED);
     });
 
-    test('rejects truncated and padded checkpoints', async (t) => {
-        if (!storiesOrSkip(t)) return;
-        const src = new Uint8Array(await readFile(STORIES));
+    test('a synthetic untied GQA checkpoint converts with llama.cpp\'s names and shapes and runs', async () => {
+        const c = { dim: 64, hidden: 96, layers: 2, heads: 4, kvHeads: 2, vocab: 300, seqLen: 64 };
+        const src = syntheticLlama2c(c, 7);
+        const bin = join(dir, 'synthetic.bin');
+        const gguf = join(dir, 'synthetic.gguf');
+        await writeFile(bin, src);
+        await convertLlama2cFile(bin, gguf, { name: 'synthetic' });
+        const info = await readGgufFileInfo(gguf, { logWarnings: false });
+        const ti = /** @type {any[]} */ (info.tensorInfo);
+        const dims = new Map(ti.map((x) => [x.name, x.dimensions.map(Number)]));
+        assert.equal(dims.size, 3 + 9 * c.layers);
+        assert.deepEqual(dims.get('token_embd.weight'), [64, 300]);
+        assert.deepEqual(dims.get('output.weight'), [64, 300]);
+        assert.deepEqual(dims.get('output_norm.weight'), [64]);
+        assert.deepEqual(dims.get('blk.1.attn_q.weight'), [64, 64]);
+        assert.deepEqual(dims.get('blk.1.attn_k.weight'), [64, 32]);
+        assert.deepEqual(dims.get('blk.1.attn_v.weight'), [64, 32]);
+        assert.deepEqual(dims.get('blk.1.attn_output.weight'), [64, 64]);
+        assert.deepEqual(dims.get('blk.0.ffn_gate.weight'), [64, 96]);
+        assert.deepEqual(dims.get('blk.0.ffn_down.weight'), [96, 64]);
+        assert.deepEqual(dims.get('blk.0.ffn_up.weight'), [64, 96]);
+        const m = /** @type {any} */ (info.metadata);
+        assert.equal(m.general.name, 'synthetic');
+        assert.deepEqual([m.llama.embedding_length, m.llama.feed_forward_length, m.llama.block_count,
+            m.llama.attention.head_count, m.llama.attention.head_count_kv, m.llama.rope.dimension_count,
+            m.llama.context_length, m.tokenizer.ggml.tokens.length], [64, 96, 2, 4, 2, 16, 64, 300]);
+        assert.deepEqual(m.tokenizer.ggml.tokens.slice(0, 4), ['<unk>', '<s>', '</s>', '<0x00>']);
+        assert.equal(m.tokenizer.ggml.tokens[258], '<0xFF>');
+        assert.equal(m.tokenizer.ggml.tokens[299], 't299');
+        const run = await referenceGreedy(gguf, [1, 5], 4);
+        assert.equal(run.nVocab, 300);
+
         assert.throws(() => parseLlama2c(src.subarray(0, src.length - 4)), /truncated/);
         assert.throws(() => parseLlama2c(new Uint8Array([...src, 0, 0, 0, 0])), /trailing/);
         assert.throws(() => parseLlama2c(src.subarray(0, 20)), /header/);
+        const badHeader = src.slice();
+        new DataView(badHeader.buffer).setInt32(12, 3, true); // 64 % 3 heads
+        assert.throws(() => parseLlama2c(badHeader), /implausible/);
     });
 });
 
@@ -196,7 +254,8 @@ describe('random llama models under llama.cpp', () => {
         const run = await referenceGreedy(path, [1, 100 + (opts.seed ?? 1), 300, 7], STEPS);
         const st = runStats(run);
         t.diagnostic(`${name}: distinct ${st.distinct}/${STEPS}, longest repeat ${st.maxRepeat}, `
-            + `top1-top2 gap median ${st.medianGap.toFixed(2)} p10 ${st.p10Gap.toFixed(2)} min ${st.minGap.toFixed(3)}`);
+            + `top1-top2 gap median ${st.medianGap.toFixed(2)} p10 ${st.p10Gap.toFixed(2)} `
+            + `min ${st.minGap.toFixed(3)}`);
         assert.ok(st.distinct >= MIN_DISTINCT, `${name}: only ${st.distinct} distinct tokens`);
         assert.ok(st.medianGap >= MIN_MEDIAN_GAP, `${name}: median gap ${st.medianGap}`);
         return { path, run };
@@ -215,13 +274,15 @@ describe('random llama models under llama.cpp', () => {
     }
 
     test('GQA 8/2 heads, n_ff 768, vocab 1024, Q5_K', async (t) => {
-        await checkVaried(t, { weightType: 'Q5_K', seed: 5, n_head: 8, n_head_kv: 2, n_ff: 768, n_vocab: 1024 }, 'gqa');
+        const shape = { n_head: 8, n_head_kv: 2, n_ff: 768, n_vocab: 1024 };
+        await checkVaried(t, { weightType: 'Q5_K', seed: 5, ...shape }, 'gqa');
     });
 
     test('RoPE options are honoured by llama.cpp (each changes the logits)', async (t) => {
         const base = { weightType: 'Q4_K_M', seed: 21, n_head_kv: 1 };
         const prompt = [1, 50, 60, 70, 80, 90];
-        const ref = await referenceLogits((await writeRandomLlama(join(dir, 'rope-base.gguf'), base)).path, prompt);
+        const { path: basePath } = await writeRandomLlama(join(dir, 'rope-base.gguf'), base);
+        const ref = await referenceLogits(basePath, prompt);
         const variants = {
             freqBase: { freqBase: 500000 },
             linear: { ropeScaleLinear: 4 },
@@ -232,7 +293,9 @@ describe('random llama models under llama.cpp', () => {
             const got = await referenceLogits(path, prompt);
             let maxDiff = 0;
             for (let i = 0; i < got.length; i++) {
-                for (let j = 0; j < got[i].length; j++) maxDiff = Math.max(maxDiff, Math.abs(got[i][j] - ref[i][j]));
+                for (let j = 0; j < got[i].length; j++) {
+                    maxDiff = Math.max(maxDiff, Math.abs(got[i][j] - ref[i][j]));
+                }
             }
             t.diagnostic(`${name}: max |Δlogit| vs default RoPE ${maxDiff.toFixed(3)}`);
             // position 0 is not rotated, so only later positions can move
@@ -257,7 +320,7 @@ describe('random llama models under llama.cpp', () => {
         const c = G.encodeGguf(randomLlamaContent({ weightType: 'Q3_K', seed: 10 }).content);
         assert.deepEqual(a, b);
         assert.notDeepEqual(a, c);
-        assert.throws(() => G.encodeGguf(randomLlamaContent({ weightType: 'Q4_K', n_embd: 128, n_head: 2 }).content),
-            /multiple of Q4_K/);
+        const narrow = randomLlamaContent({ weightType: 'Q4_K', n_embd: 128, n_head: 2 }).content;
+        assert.throws(() => G.encodeGguf(narrow), /multiple of Q4_K/);
     });
 });

@@ -14,7 +14,10 @@ export const GGUF_TYPE = Object.freeze({
     BOOL: 7, STRING: 8, ARRAY: 9, UINT64: 10, INT64: 11, FLOAT64: 12,
 });
 
-/** ggml tensor type ids (the subset this project writes; ids as in ggml.h). */
+/**
+ * ggml tensor type ids (the subset this project writes; ids as in ggml.h).
+ * @type {Readonly<Record<string, number>>}
+ */
 export const GGML_TYPE = Object.freeze({
     F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q5_0: 6, Q5_1: 7, Q8_0: 8, Q8_1: 9,
     Q2_K: 10, Q3_K: 11, Q4_K: 12, Q5_K: 13, Q6_K: 14, Q8_K: 15, I8: 24, I16: 25, I32: 26,
@@ -138,6 +141,7 @@ class ByteSink {
  */
 function checkScalar(type, x, key) {
     const T = GGUF_TYPE;
+    /** @type {Record<number, [number, number]>} */
     const ranges = {
         [T.UINT8]: [0, 0xff], [T.INT8]: [-0x80, 0x7f], [T.UINT16]: [0, 0xffff],
         [T.INT16]: [-0x8000, 0x7fff], [T.UINT32]: [0, 0xffffffff], [T.INT32]: [-0x80000000, 0x7fffffff],
@@ -418,7 +422,8 @@ export function f32ToBf16Bits(x) {
 }
 
 /**
- * Encodes floats as a tensor payload of type F32, F16 or BF16 (little-endian).
+ * Encodes floats as a tensor payload of type F32, F16 or BF16 (little-endian: typed arrays use the
+ * host's byte order, which is little-endian on every host we run on, WASM included).
  * @param {ArrayLike<number>} values @param {number} [type] GGML_TYPE.F32 (default), F16 or BF16
  * @returns {Uint8Array}
  */

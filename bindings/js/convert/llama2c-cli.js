@@ -6,6 +6,7 @@ import { convertLlama2cFile } from './llama2c.js';
 
 const USAGE = 'usage: llama2c-cli.js IN.bin OUT.gguf [--f16] [--name NAME]';
 
+/** @param {string[]} argv @returns {Promise<number>} */
 async function main(argv) {
     const pos = [];
     /** @type {{weightType?: 'F32' | 'F16', name?: string}} */

@@ -11,8 +11,12 @@
 // - Greedy = llama.cpp's greedy sampler alone (no temperature, penalties, top-k/p, bias, grammar),
 //   which picks the first index of the largest logit; logits are read before that sampler runs.
 // - No BOS is added: the prompt ids are decoded exactly as given.
-// Note llama.cpp's CPU matmuls quantize activations (to Q8_0/Q8_K) for quantized weights, so its
-// logits differ from an exact dequantize-then-F32 product by ~1e-2 relative.
+// - No context shift: a run longer than the context is an error, not a silent window slide.
+// Accuracy to expect (measured on tests/js/support/random-model.js models, logit rms ~8): llama.cpp
+// quantizes activations (Q8_0/Q8_1/Q8_K, or F16/BF16 for those weights) before quantized matmuls,
+// so one output matmul differs from an exact float64 dequantize-and-dot by up to ~0.15-0.25
+// (F16 6e-3, BF16 5e-2, F32 4e-6). Through two layers such rounding flips re-roll: switching the V
+// cache to F16 moves quantized models' logits by up to ~1, F32 models' by ~0.05.
 
 import { getLlama } from 'node-llama-cpp';
 
@@ -91,6 +95,10 @@ export async function referenceGreedy(path, promptTokens, nSteps, opts = {}) {
             ...(f32Kv ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } : {}),
         });
         try {
+            if (promptTokens.length + nSteps - 1 > context.contextSize) {
+                throw new RangeError(`referenceGreedy: ${promptTokens.length} + ${nSteps} tokens exceed `
+                    + `the context (${context.contextSize})`);
+            }
             const seq = context.getSequence();
             /** @type {any} */
             const want = { generateNext: { token: true, logits: true } };
@@ -105,6 +113,9 @@ export async function referenceGreedy(path, promptTokens, nSteps, opts = {}) {
                     throw new Error(`referenceGreedy: llama.cpp returned no token at step ${step}`);
                 }
                 const vec = logitsToVector(next.logits);
+                if (argmax(vec) !== next.token) {
+                    throw new Error(`referenceGreedy: llama.cpp picked ${next.token}, not the argmax ${argmax(vec)}`);
+                }
                 tokens.push(next.token);
                 logits.push(vec);
                 input = [[next.token, want]];
@@ -124,9 +135,10 @@ export async function referenceGreedy(path, promptTokens, nSteps, opts = {}) {
  * greedy runs diverge.
  * @param {string} path GGUF file
  * @param {number[]} tokens ids, no BOS added
- * @param {ReferenceOptions & {perToken?: boolean}} [opts] perToken: one llama_decode per token (as
- *   in generation) instead of one batch for all (llama.cpp may pick other matmul paths for batches,
- *   so the last bits can differ)
+ * @param {ReferenceOptions & {perToken?: boolean}} [opts] perToken: one llama_decode per token, as
+ *   in generation. The default, one batch with logits for every position, makes llama.cpp use other
+ *   matmul kernels for some weight types (F16, BF16, Q2_K, Q4_K output heads): measured differences
+ *   from perToken reach 1e-2 (F16) to 0.8 (Q2_K) on logit rms ~8; 0 or ~1e-5 for the others.
  * @returns {Promise<Float32Array[]>}
  */
 export async function referenceLogits(path, tokens, opts = {}) {
@@ -146,13 +158,16 @@ export async function referenceLogits(path, tokens, opts = {}) {
             ...(f32Kv ? { experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } : {}),
         });
         try {
+            if (tokens.length > context.contextSize) {
+                throw new RangeError(`referenceLogits: ${tokens.length} tokens exceed the context (${context.contextSize})`);
+            }
             const seq = context.getSequence();
             /** @type {any} */
             const want = { generateNext: { logits: true } };
             const out = [];
             const chunks = perToken ? tokens.map((t) => [t]) : [tokens];
             for (const chunk of chunks) {
-                const res = await seq.controlledEvaluate(chunk.map((t) => [t, want]));
+                const res = await seq.controlledEvaluate(/** @type {any} */ (chunk.map((t) => [t, want])));
                 for (let i = 0; i < chunk.length; i++) {
                     const logits = res[i]?.next?.logits;
                     if (!logits) throw new Error(`referenceLogits: no logits at position ${out.length}`);
@@ -177,10 +192,12 @@ export async function referenceLogits(path, tokens, opts = {}) {
 function logitsToVector(map) {
     const v = new Float32Array(map.size).fill(NaN);
     for (const [id, x] of map) {
-        if (!(id >= 0 && id < v.length)) throw new Error(`referenceGreedy: logit for id ${id} outside the vocabulary`);
+        if (!(id >= 0 && id < v.length)) {
+            throw new Error(`llama-ref: logit for id ${id} outside the vocabulary`);
+        }
         v[id] = x;
     }
-    if (v.some(Number.isNaN)) throw new Error('referenceGreedy: logits incomplete or NaN');
+    if (v.some(Number.isNaN)) throw new Error('llama-ref: logits incomplete or NaN');
     return v;
 }
 

@@ -20,7 +20,10 @@ export const WEIGHT_TYPES = Object.freeze([
     'Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K', 'Q4_K_M',
 ]);
 
-/** llama_ftype recorded in general.file_type (informational for llama.cpp). */
+/**
+ * llama_ftype recorded in general.file_type (informational for llama.cpp).
+ * @type {Record<string, number>}
+ */
 const FILE_TYPE = {
     F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q2_K: 10, Q3_K: 12,
     Q4_K: 14, Q5_K: 16, Q6_K: 18, BF16: 32, Q4_K_M: 15,
@@ -40,7 +43,7 @@ export const DEFAULT_SCALES = Object.freeze({
     down: 3.0,      // ffn_down
     out: 8.0,       // output.weight (untied): logit std ≈ out · output_norm rms ≈ 8
     normSpread: 0.25, // norm weights: 1 + normSpread · N(0,1)
-})
+});
 
 /**
  * @typedef {object} RandomModelOptions
@@ -127,6 +130,7 @@ function hash(s) {
  * whole rows of 256 = one K-quant super-block much larger than others: with a tied head those
  * tokens become attractors and greedy runs repeat one token.)
  */
+/** @type {Record<string, number>} */
 const RMS_PER_D = {
     Q8_0: 73.9,   // q int8 uniform: E[q²] = 5461.5
     Q4_0: 4.637,  // q-8 in [-8, 7]: E = 21.5
@@ -233,7 +237,10 @@ function writeRandomBlock(name, dv, bytes, o, std, rng) {
             break;
         }
         case 'Q6_K': // ql[128] qh[64] scales[16] (int8) d
-            for (let j = 0; j < 16; j++) bytes[o + 192 + j] = (rng.u32() & 1 ? -1 : 1) * (64 + (rng.u32() % 64)) & 0xff;
+            for (let j = 0; j < 16; j++) {
+                const mag = 64 + (rng.u32() % 64);
+                bytes[o + 192 + j] = (rng.u32() & 1 ? -mag : mag) & 0xff;
+            }
             half(208, d);
             break;
         default: throw new TypeError(`random block: unsupported type ${name}`);
@@ -282,7 +289,8 @@ export function tensorType(weightType, role) {
  * Builds the GGUF content of a random llama model.
  * @param {RandomModelOptions} [o]
  * @returns {{content: import('../../../bindings/js/convert/gguf-writer.js').GgufContent,
- *   config: Required<Pick<RandomModelOptions, 'n_vocab'|'n_embd'|'n_layer'|'n_head'|'n_head_kv'|'n_ff'|'n_ctx'|'tied'|'weightType'|'seed'>>}}
+ *   config: {n_vocab: number, n_embd: number, n_layer: number, n_head: number, n_head_kv: number,
+ *     n_ff: number, n_ctx: number, tied: boolean, weightType: string, seed: number}}}
  */
 export function randomLlamaContent(o = {}) {
     const n_vocab = o.n_vocab ?? 512, n_embd = o.n_embd ?? 256, n_layer = o.n_layer ?? 2;
@@ -329,9 +337,13 @@ export function randomLlamaContent(o = {}) {
     norm('output_norm.weight', n_embd, tied);
     if (!tied) weight('output.weight', tensorType(weightType, 'output'), [n_embd, n_vocab], s.out * inv(n_embd));
     if (o.ropeFreqs) {
-        const factors = Array.isArray(o.ropeFreqs) ? Float32Array.from(o.ropeFreqs) : llama3Factors(n_rot / 2, seed);
+        const factors = Array.isArray(o.ropeFreqs)
+            ? Float32Array.from(o.ropeFreqs)
+            : llama3Factors(n_rot / 2, seed);
         if (factors.length !== n_rot / 2) throw new RangeError(`ropeFreqs needs ${n_rot / 2} factors`);
-        tensors.push({ name: 'rope_freqs.weight', type: GGML_TYPE.F32, dims: [n_rot / 2], data: encodeFloats(factors) });
+        tensors.push({
+            name: 'rope_freqs.weight', type: GGML_TYPE.F32, dims: [n_rot / 2], data: encodeFloats(factors),
+        });
     }
     for (let l = 0; l < n_layer; l++) {
         const b = `blk.${l}`;
