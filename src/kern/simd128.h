@@ -74,7 +74,9 @@ static inline void sm_kern_store_i8x16_f32_sub(float *y, v128_t q, v128_t scale,
                                        offset));
 }
 
-/* Four halves (zero-extended in i32 lanes) to floats, exactly as sm_kern_fp16_to_f32. */
+/* Four halves (zero-extended in i32 lanes) to floats, exactly as sm_kern_fp16_to_f32. Only bit
+ * operations and one exact float subtraction: no int->float conversion (which LLVM scalarizes
+ * once it sees 16-bit inputs) and no subnormal float operands (slow on some CPUs). */
 static inline v128_t sm_kern_half_to_f32x4(v128_t h) {
     const v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
     const v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7fff));
@@ -82,8 +84,10 @@ static inline v128_t sm_kern_half_to_f32x4(v128_t h) {
     v128_t normal = wasm_i32x4_add(wasm_i32x4_shl(em, 13), rebias);
     /* inf / NaN: exponent 31 must become 255, one more rebias */
     normal = wasm_i32x4_add(normal,
-                            wasm_v128_and(wasm_i32x4_ge(em, wasm_i32x4_splat(0x7c00)), rebias));
-    const v128_t sub = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(em), wasm_f32x4_splat(0x1p-24f));
+                            wasm_v128_and(wasm_i32x4_gt(em, wasm_i32x4_splat(0x7bff)), rebias));
+    /* subnormal: 0.5 + em * 2^-24 is exact as a float, and so is taking 0.5 away */
+    const v128_t sub = wasm_f32x4_sub(wasm_v128_or(em, wasm_i32x4_splat(0x3f000000)),
+                                      wasm_f32x4_splat(0.5f));
     const v128_t is_sub = wasm_i32x4_lt(em, wasm_i32x4_splat(0x0400));
     return wasm_v128_or(sign, wasm_v128_bitselect(sub, normal, is_sub));
 }

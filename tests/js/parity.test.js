@@ -1,0 +1,154 @@
+// Parity with llama.cpp: SmallMind (WASM, SIMD128) and llama.cpp (node-llama-cpp's prebuilt CPU
+// build, F32 KV cache, flash attention off) run the same GGUF files greedily for 64 steps.
+//
+// What must hold, step by step until the first divergence:
+//  - the same token, unless llama.cpp's own top-1/top-2 gap is a near-tie: below what two logits
+//    each off by the type's tolerance could swap (gap < 2 · tol · rms(logits)); the test then
+//    stops comparing that run, because the continuations legitimately part;
+//  - every logit within tol · rms(reference logits) of llama.cpp's.
+//
+// Why these tolerances (relative to the logits' RMS; the random models have logit RMS ≈ 8):
+// both engines convert activations before each weight matmul exactly as llama.cpp's CPU backend
+// does (Q8_0/Q8_1 per 32, Q8_K per 256, F16, BF16), so outputs agree to float rounding (~1e-6)
+// until one activation lands on the other side of a rounding boundary in one engine. That moves
+// one value by one step of its type — 1/127 of its block's max for Q8, 2^-11 for F16, 2^-8 for
+// BF16 — and the change persists through the KV cache and is amplified by the remaining layers
+// (gain ≈ 3 per block) and the output head (gain 8). Measured worst cases over these runs:
+// F32 9e-6, F16 3e-3, BF16 1.2e-2, Q8-activated types 9e-2. Tolerances leave ~1.5× margin; a real
+// kernel bug (wrong scale, wrong nibble order, wrong block) gives errors of order 1 (see the
+// discrimination test at the end, which proves the check can fail).
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { convertLlama2cFile } from '../../bindings/js/convert/llama2c.js';
+import { disposeReferenceLlama, referenceGreedy, top2Gap } from './support/llama-ref.js';
+import { WEIGHT_TYPES, writeRandomLlama } from './support/random-model.js';
+import { disposeEngines, relMaxDiff, wasmGreedy } from './support/engine-run.js';
+import { STORIES_BIN, sharedOrSkip } from './support/shared-data.js';
+
+/** Max |ours - ref| / rms(ref) allowed per weight type. */
+export const TOLERANCE = Object.freeze({
+  F32: 1e-4,
+  F16: 5e-3,
+  BF16: 2e-2,
+  Q8_0: 0.15, Q4_0: 0.15, Q4_1: 0.15, Q5_0: 0.15, Q5_1: 0.15,
+  Q2_K: 0.15, Q3_K: 0.15, Q4_K: 0.15, Q5_K: 0.15, Q6_K: 0.15, Q4_K_M: 0.15,
+});
+
+const STEPS = 64;
+const PROMPT = [1, 17, 300, 42, 99, 5, 260, 7, 11, 450];
+
+/** @param {ArrayLike<number>} v */
+function rms(v) {
+  let ss = 0;
+  for (let i = 0; i < v.length; i++) ss += v[i] * v[i];
+  return Math.sqrt(ss / v.length);
+}
+
+/**
+ * Compares two greedy runs under the rules above.
+ * @param {{tokens: number[], logits: Float32Array[]}} ours
+ * @param {{tokens: number[], logits: Float32Array[]}} ref
+ * @param {number} tol
+ * @returns {{compared: number, diverged: boolean, maxRel: number}}
+ */
+export function compareRuns(ours, ref, tol) {
+  let maxRel = 0;
+  for (let i = 0; i < ref.tokens.length; i++) {
+    const rel = relMaxDiff(ours.logits[i], ref.logits[i]);
+    maxRel = Math.max(maxRel, rel);
+    assert.ok(rel <= tol, `step ${i}: logits differ by ${rel.toExponential(2)} of their RMS (tolerance ${tol})`);
+    if (ours.tokens[i] !== ref.tokens[i]) {
+      const gap = top2Gap(ref.logits[i]), limit = 2 * tol * rms(ref.logits[i]);
+      assert.ok(gap < limit, `step ${i}: token ${ours.tokens[i]} vs llama.cpp's ${ref.tokens[i]}, ` +
+        `but llama.cpp's top-2 gap ${gap.toFixed(4)} is not a near-tie (limit ${limit.toFixed(4)})`);
+      return { compared: i + 1, diverged: true, maxRel };
+    }
+  }
+  return { compared: ref.tokens.length, diverged: false, maxRel };
+}
+
+/** @type {string} */
+let dir;
+before(async () => { dir = await mkdtemp(join(tmpdir(), 'smallmind-parity-')); });
+after(async () => {
+  await disposeReferenceLlama();
+  await disposeEngines();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+/**
+ * @param {string} name @param {import('./support/random-model.js').RandomModelOptions} model
+ * @param {{prompt?: number[], nBatch?: number, threads?: number, variant?: 'simd'|'mt'}} [run]
+ */
+async function parity(name, model, run = {}) {
+  const path = join(dir, `${name}.gguf`);
+  await writeRandomLlama(path, model);
+  const prompt = run.prompt ?? PROMPT;
+  const ref = await referenceGreedy(path, prompt, STEPS);
+  const ours = await wasmGreedy(path, prompt, STEPS, run);
+  const tol = TOLERANCE[/** @type {keyof typeof TOLERANCE} */ (model.weightType ?? 'F32')];
+  const r = compareRuns(ours, ref, tol);
+  // a run that parts at step 0-3 proves little: the random models are built so that this is rare
+  assert.ok(r.compared >= 4, `${name}: diverged at step ${r.compared - 1}`);
+  return r;
+}
+
+describe('parity with llama.cpp, every weight type (GQA 8/2, untied output)', () => {
+  for (const weightType of WEIGHT_TYPES) {
+    test(weightType, async (t) => {
+      const r = await parity(`gqa-${weightType}`, { weightType, n_head: 8, n_head_kv: 2, seed: 3 });
+      t.diagnostic(`${r.compared} steps compared${r.diverged ? ' (near-tie divergence)' : ''}, max logit diff ${r.maxRel.toExponential(2)} of RMS`);
+    });
+  }
+});
+
+describe('parity with llama.cpp, shapes and RoPE variants', () => {
+  const cases = /** @type {const} */ ([
+    ['tied-Q4_0-mha', { weightType: 'Q4_0', tied: true, seed: 5 }],
+    ['tied-Q6_K-gqa', { weightType: 'Q6_K', tied: true, n_head: 8, n_head_kv: 4, seed: 6 }],
+    ['wide-ff-F16', { weightType: 'F16', n_embd: 256, n_ff: 768, n_vocab: 1024, n_layer: 3, seed: 7 }],
+    ['freq-base-rope-freqs-Q4_K', { weightType: 'Q4_K', n_head: 4, n_head_kv: 1, freqBase: 500000, ropeFreqs: true, seed: 8 }],
+    ['linear-scaling-Q8_0', { weightType: 'Q8_0', ropeScaleLinear: 4, seed: 9 }],
+    ['mixed-Q4_K_M-tied', { weightType: 'Q4_K_M', tied: true, n_head: 8, n_head_kv: 2, seed: 10 }],
+  ]);
+  for (const [name, model] of cases) {
+    test(name, async (t) => {
+      const r = await parity(name, model);
+      t.diagnostic(`${r.compared} steps compared, max logit diff ${r.maxRel.toExponential(2)} of RMS`);
+    });
+  }
+
+  test('prompt split into batches of 3 (chunked prefill) matches', async () => {
+    await parity('batched-Q5_K', { weightType: 'Q5_K', seed: 11 }, { nBatch: 3 });
+  });
+
+  test('threaded WASM build (2 threads) matches', async () => {
+    await parity('mt-Q4_K_M', { weightType: 'Q4_K_M', seed: 12 }, { variant: 'mt', threads: 2 });
+  });
+});
+
+test('stories260K (real checkpoint) gives llama.cpp\'s greedy ids for 200 tokens', async (t) => {
+  if (!sharedOrSkip(t, STORIES_BIN)) return;
+  const path = join(dir, 'stories260K.gguf');
+  await convertLlama2cFile(STORIES_BIN, path);
+  const ref = await referenceGreedy(path, [1], 200);
+  const ours = await wasmGreedy(path, [1], 200);
+  assert.deepEqual(ours.tokens, ref.tokens);
+  for (let i = 0; i < 200; i++) assert.ok(relMaxDiff(ours.logits[i], ref.logits[i]) <= TOLERANCE.F32, `step ${i}`);
+});
+
+test('the comparison can fail: a model with one changed weight type is caught', async () => {
+  // Same seed and shapes, but our engine runs the Q4_1 file while llama.cpp runs the Q4_0 one:
+  // the weights differ as much as a kernel that decodes blocks wrongly would make them differ.
+  const a = join(dir, 'disc-a.gguf'), b = join(dir, 'disc-b.gguf');
+  await writeRandomLlama(a, { weightType: 'Q4_0', seed: 13 });
+  await writeRandomLlama(b, { weightType: 'Q4_1', seed: 13 });
+  const ref = await referenceGreedy(a, PROMPT, 8);
+  const ours = await wasmGreedy(b, PROMPT, 8);
+  assert.throws(() => compareRuns(ours, ref, TOLERANCE.Q4_0), /logits differ|near-tie/);
+});
