@@ -22,13 +22,18 @@ ctest --test-dir build/asan --output-on-failure -j "$JOBS"
 echo "== C tests (WASM SIMD128 under Node)"
 ctest --test-dir build/wasm --output-on-failure -j "$JOBS"
 
-echo "== fuzz: GGUF reader"
+echo "== fuzz: GGUF reader and model loader (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each)"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf
-mkdir -p build/fuzz/corpus
-node tests/fuzz/make-seeds.js build/fuzz/corpus
-build/fuzz/fuzz_gguf -max_total_time="${SM_FUZZ_SECONDS:-60}" -max_len=65536 -print_final_stats=1 \
-  build/fuzz/corpus 2>&1 | tail -n 15
+cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load
+rm -rf build/fuzz/seeds && node tests/fuzz/make-seeds.js build/fuzz/seeds
+for target in fuzz_gguf fuzz_model_load; do
+  mkdir -p "build/fuzz/corpus-$target"
+  # -fork-free single process: any crash, leak or sanitizer report fails the run
+  "build/fuzz/$target" -max_total_time="${SM_FUZZ_SECONDS:-45}" -max_len=65536 -print_final_stats=1 \
+    "build/fuzz/corpus-$target" build/fuzz/seeds > "build/fuzz/$target.log" 2>&1 \
+    || { tail -n 60 "build/fuzz/$target.log"; echo "fuzz: $target failed"; exit 1; }
+  grep -E "^stat::number_of_executed_units|Done [0-9]+ runs" "build/fuzz/$target.log" | tail -n 2
+done
 
 echo "== JS tests"
 node --test --test-concurrency=1 tests/js/

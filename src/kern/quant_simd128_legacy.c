@@ -177,89 +177,84 @@ void sm_kern_quantize_row_q8_1_simd128(const float *x, void *y, int64_t n) {
 
 /* ---- dot products -------------------------------------------------------------------------- */
 
+/* Exact i32x4 partial sums of one weight block times its Q8 block, per weight type. */
+static v128_t isum_q4_0(const uint8_t *a, const uint8_t *b) {
+    const v128_t eight = wasm_i8x16_splat(8);
+    v128_t lo, hi;
+    nibbles(a + Q4_0_QS, &lo, &hi);
+    return block_dot(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), b + Q8_0_QS);
+}
+
+static v128_t isum_q4_1(const uint8_t *a, const uint8_t *b) {
+    v128_t lo, hi;
+    nibbles(a + Q4_1_QS, &lo, &hi);
+    return block_dot(lo, hi, b + Q8_1_QS);
+}
+
+static v128_t isum_q5_0(const uint8_t *a, const uint8_t *b) {
+    const v128_t sixteen = wasm_i8x16_splat(16);
+    v128_t lo, hi, h_lo, h_hi;
+    nibbles(a + Q5_0_QS, &lo, &hi);
+    fifth_bits(a + Q5_0_QH, &h_lo, &h_hi);
+    return block_dot(wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen),
+                     wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen), b + Q8_0_QS);
+}
+
+static v128_t isum_q5_1(const uint8_t *a, const uint8_t *b) {
+    v128_t lo, hi, h_lo, h_hi;
+    nibbles(a + Q5_1_QS, &lo, &hi);
+    fifth_bits(a + Q5_1_QH, &h_lo, &h_hi);
+    return block_dot(wasm_v128_or(lo, h_lo), wasm_v128_or(hi, h_hi), b + Q8_1_QS);
+}
+
+static v128_t isum_q8_0(const uint8_t *a, const uint8_t *b) {
+    return block_dot(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16), b + Q8_0_QS);
+}
+
+typedef v128_t (*isum_fn)(const uint8_t *a, const uint8_t *b);
+
+/* sum_b d_w d_x isum_b (+ m_w s_x when has_min), for nb blocks of as / bs bytes whose first field
+ * is the fp16 d. Block sums are scaled and accumulated in f32 lanes. Inlined per type. */
+static inline float dot_blocks(int64_t nb, const uint8_t *a, size_t as, const uint8_t *b,
+                               size_t bs, isum_fn isum, int has_min, size_t m_off, size_t s_off) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < nb; i++, a += as, b += bs) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum(a, b), d);
+        if (has_min) mins += sm_kern_load_scale(a + m_off) * sm_kern_load_scale(b + s_off);
+    }
+    return sm_kern_hsum_f32x4(acc) + mins;
+}
+
 // s = sum_b d_w d_x sum_j (q_w - 8) q_x      (Q4_0 · Q8_0)
 float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x) {
-    const v128_t eight = wasm_i8x16_splat(8);
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t i = 0; i < n / SM_QK4_0; i++) {
-        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_0);
-        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
-        v128_t lo, hi;
-        nibbles(a + Q4_0_QS, &lo, &hi);
-        const v128_t s =
-            block_dot(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), b + Q8_0_QS);
-        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = sm_kern_acc_scaled(acc, s, d);
-    }
-    return sm_kern_hsum_f32x4(acc);
+    return dot_blocks(n / SM_QK4_0, w, sizeof(sm_block_q4_0), x, sizeof(sm_block_q8_0), isum_q4_0,
+                      0, 0, 0);
 }
 
 // s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q4_1 · Q8_1)
 float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    float mins = 0.0f;
-    for (int64_t i = 0; i < n / SM_QK4_1; i++) {
-        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_1);
-        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_1);
-        v128_t lo, hi;
-        nibbles(a + Q4_1_QS, &lo, &hi);
-        const v128_t s = block_dot(lo, hi, b + Q8_1_QS);
-        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = sm_kern_acc_scaled(acc, s, d);
-        mins += sm_kern_load_fp16(a + Q4_1_M) * sm_kern_load_fp16(b + Q8_1_S);
-    }
-    return sm_kern_hsum_f32x4(acc) + mins;
+    return dot_blocks(n / SM_QK4_1, w, sizeof(sm_block_q4_1), x, sizeof(sm_block_q8_1), isum_q4_1,
+                      1, Q4_1_M, Q8_1_S);
 }
 
 // s = sum_b d_w d_x sum_j (q_w - 16) q_x      (Q5_0 · Q8_0)
 float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x) {
-    const v128_t sixteen = wasm_i8x16_splat(16);
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t i = 0; i < n / SM_QK5_0; i++) {
-        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_0);
-        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
-        v128_t lo, hi, h_lo, h_hi;
-        nibbles(a + Q5_0_QS, &lo, &hi);
-        fifth_bits(a + Q5_0_QH, &h_lo, &h_hi);
-        lo = wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen);
-        hi = wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen);
-        const v128_t s = block_dot(lo, hi, b + Q8_0_QS);
-        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = sm_kern_acc_scaled(acc, s, d);
-    }
-    return sm_kern_hsum_f32x4(acc);
+    return dot_blocks(n / SM_QK5_0, w, sizeof(sm_block_q5_0), x, sizeof(sm_block_q8_0), isum_q5_0,
+                      0, 0, 0);
 }
 
 // s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q5_1 · Q8_1)
 float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    float mins = 0.0f;
-    for (int64_t i = 0; i < n / SM_QK5_1; i++) {
-        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_1);
-        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_1);
-        v128_t lo, hi, h_lo, h_hi;
-        nibbles(a + Q5_1_QS, &lo, &hi);
-        fifth_bits(a + Q5_1_QH, &h_lo, &h_hi);
-        const v128_t s = block_dot(wasm_v128_or(lo, h_lo), wasm_v128_or(hi, h_hi), b + Q8_1_QS);
-        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = sm_kern_acc_scaled(acc, s, d);
-        mins += sm_kern_load_fp16(a + Q5_1_M) * sm_kern_load_fp16(b + Q8_1_S);
-    }
-    return sm_kern_hsum_f32x4(acc) + mins;
+    return dot_blocks(n / SM_QK5_1, w, sizeof(sm_block_q5_1), x, sizeof(sm_block_q8_1), isum_q5_1,
+                      1, Q5_1_M, Q8_1_S);
 }
 
 // s = sum_b d_w d_x sum_j q_w q_x      (Q8_0 · Q8_0)
 float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    for (int64_t i = 0; i < n / SM_QK8_0; i++) {
-        const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q8_0);
-        const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
-        const v128_t s = block_dot(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16),
-                                   b + Q8_0_QS);
-        const float d = sm_kern_load_fp16(a) * sm_kern_load_fp16(b);
-        acc = sm_kern_acc_scaled(acc, s, d);
-    }
-    return sm_kern_hsum_f32x4(acc);
+    return dot_blocks(n / SM_QK8_0, w, sizeof(sm_block_q8_0), x, sizeof(sm_block_q8_0), isum_q8_0,
+                      0, 0, 0);
 }
 
 #else

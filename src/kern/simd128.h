@@ -92,6 +92,19 @@ static inline v128_t sm_kern_half_to_f32x4(v128_t h) {
     return wasm_v128_or(sign, wasm_v128_bitselect(sub, normal, is_sub));
 }
 
+/* A block's fp16 scale at any alignment, exactly as sm_kern_load_fp16 but cheaper on the common
+ * path: finite halves take one float multiply (2^112 rebiases the exponent; a subnormal half
+ * becomes a subnormal float operand, which is exact, only possibly slower). Inf/NaN go the
+ * general way. In the hot loops of the dots, two scalar conversions per 32-element block cost
+ * as much as the block's SIMD work did with the general conversion. */
+static inline float sm_kern_load_scale(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, sizeof h);
+    if ((h & 0x7c00u) == 0x7c00u) return sm_kern_fp16_to_f32(h);
+    const uint32_t bits = sm_kern_f32_bits(sm_kern_bits_f32((uint32_t)(h & 0x7fffu) << 13) * 0x1p112f);
+    return sm_kern_bits_f32(bits | (uint32_t)(h & 0x8000u) << 16);
+}
+
 static inline float sm_kern_load_f32(const uint8_t *p) {
     float f;
     memcpy(&f, p, sizeof f);

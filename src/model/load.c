@@ -135,7 +135,7 @@ static sm_status bind_vector(sm_model *m, const char *name, int64_t n, float **n
     return SM_OK;
 }
 
-static sm_status bind_layer(sm_model *m, int il, float **next, sm_error *err) {
+static sm_status bind_layer_matrices(sm_model *m, int il, sm_error *err) {
     const sm_hparams *hp = &m->hp;
     sm_layer *L = &m->layers[il];
     const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
@@ -146,19 +146,33 @@ static sm_status bind_layer(sm_model *m, int il, float **next, sm_error *err) {
         {SM_LT_FFN_DOWN, hp->n_ff, hp->n_embd, &L->w_down},
     };
     char name[96];
-    sm_status st;
     for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
         snprintf(name, sizeof name, sm_arch_layer_tensor_name(mats[i].role), il);
-        if ((st = bind_matrix(m, name, mats[i].n_in, mats[i].n_out, mats[i].w, err))) return st;
+        sm_status st = bind_matrix(m, name, mats[i].n_in, mats[i].n_out, mats[i].w, err);
+        if (st) return st;
     }
-    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_ATTN_NORM), il);
-    if ((st = bind_vector(m, name, hp->n_embd, next, &L->attn_norm, err))) return st;
-    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_FFN_NORM), il);
-    return bind_vector(m, name, hp->n_embd, next, &L->ffn_norm, err);
+    return SM_OK;
 }
 
+static sm_status bind_layer_vectors(sm_model *m, int il, float **next, sm_error *err) {
+    sm_layer *L = &m->layers[il];
+    char name[96];
+    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_ATTN_NORM), il);
+    sm_status st = bind_vector(m, name, m->hp.n_embd, next, &L->attn_norm, err);
+    if (st) return st;
+    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_FFN_NORM), il);
+    return bind_vector(m, name, m->hp.n_embd, next, &L->ffn_norm, err);
+}
+
+/* Binds every weight. Sizes allocated here come from hyper-parameters, which are only trusted
+ * once the file's matrices have confirmed them: a file claiming 2^30 layers must fail on the
+ * tensor count, not on a huge allocation. */
 static sm_status bind_weights(sm_model *m, sm_error *err) {
     sm_hparams *hp = &m->hp;
+    if ((uint64_t)hp->n_layer * SM_LT_COUNT > m->gguf.n_tensors)
+        return sm_err(err, SM_ERR_FORMAT, "block_count %d needs at least %llu tensors, the file has %llu",
+                      hp->n_layer, (unsigned long long)hp->n_layer * SM_LT_COUNT,
+                      (unsigned long long)m->gguf.n_tensors);
     const sm_gguf_tensor *emb = sm_gguf_find_tensor(&m->gguf, "token_embd.weight");
     if (!emb) return sm_err(err, SM_ERR_FORMAT, "missing tensor 'token_embd.weight'");
     if (emb->ne[1] <= 0 || emb->ne[1] > INT32_MAX)
@@ -171,17 +185,20 @@ static sm_status bind_weights(sm_model *m, sm_error *err) {
     } else {
         m->output = m->tok_embd; /* tied embeddings */
     }
+    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
+    if (!m->layers) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
+    for (int il = 0; il < hp->n_layer; il++)
+        if ((st = bind_layer_matrices(m, il, err))) return st;
     const bool has_freqs = sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight") != NULL;
     const size_t n_floats = (size_t)(2 * hp->n_layer + 1) * hp->n_embd + (has_freqs ? hp->n_rot / 2 : 0);
     m->vectors = malloc(n_floats * sizeof(float));
-    m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
-    if (!m->vectors || !m->layers) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
+    if (!m->vectors) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
     float *next = m->vectors;
     if ((st = bind_vector(m, "output_norm.weight", hp->n_embd, &next, &m->output_norm, err))) return st;
     if (has_freqs && (st = bind_vector(m, "rope_freqs.weight", hp->n_rot / 2, &next, &m->rope_freqs, err)))
         return st;
     for (int il = 0; il < hp->n_layer; il++)
-        if ((st = bind_layer(m, il, &next, err))) return st;
+        if ((st = bind_layer_vectors(m, il, &next, err))) return st;
     return SM_OK;
 }
 

@@ -274,7 +274,7 @@ typedef struct gb_llama {
     bool untied;                /* write output.weight (else the embeddings are tied) */
     bool rope_freqs;            /* write rope_freqs.weight [n_rot / 2], values in [1, 4] */
     bool no_hparam_kv_extras;   /* leave out head_count_kv, rope.dimension_count, eps, freq_base */
-    uint64_t seed;              /* weights are a function of the seed and the tensor's order */
+    uint64_t seed;              /* a weight depends only on the seed and the tensor's name */
     /* hooks that break the model in one place */
     const char *omit_key;       /* leave this exact key out */
     const char *omit_tensor;    /* leave this exact tensor out */
@@ -309,15 +309,21 @@ static inline void gbl_key_f32(gguf_builder *b, const gb_llama *s, const char *s
     if (!gb_streq(key, s->omit_key)) gb_kv_f32(b, key, v);
 }
 
+/* FNV-1a of a string. */
+static inline uint64_t gb_hash(const char *str) {
+    uint64_t h = 0xCBF29CE484222325ull;
+    for (; *str; str++) h = (h ^ (unsigned char)*str) * 0x100000001B3ull;
+    return h;
+}
+
 typedef enum gb_init_kind { GB_MATRIX, GB_EMBED, GB_NORM, GB_FREQS } gb_init_kind;
 
 /* Adds one weight (F32 random, or as the hooks say). ne1 == 0: a 1-D tensor. */
-static inline void gbl_tensor(gguf_builder *b, const gb_llama *s, uint64_t *rng, const char *name,
-                              int64_t ne0, int64_t ne1, gb_init_kind kind) {
-    int64_t ne[4] = {ne0, ne1, 1, 1};
+static inline void gbl_tensor(gguf_builder *b, const gb_llama *s, const char *name,
+                              int64_t ne0, int64_t ne1, gb_init_kind kind, bool write) {
+    int64_t ne[4] = {ne0, ne1 ? ne1 : 1, 1, 1};
     uint32_t n_dims = ne1 ? 2 : 1;
-    const uint64_t seed_here = gb_rand_u64(rng); /* advance once per tensor, even if omitted */
-    if (gb_streq(name, s->omit_tensor)) return;
+    if (!write || gb_streq(name, s->omit_tensor)) return;
     if (gb_streq(name, s->reshape_tensor)) {
         n_dims = s->reshape_n_dims;
         for (int d = 0; d < 4; d++) ne[d] = d < (int)n_dims ? s->reshape_ne[d] : 1;
@@ -329,7 +335,7 @@ static inline void gbl_tensor(gguf_builder *b, const gb_llama *s, uint64_t *rng,
     float *w = gb_tensor_f32(b, name, n_dims, ne, NULL);
     const int64_t n = ne[0] * ne[1] * ne[2] * ne[3];
     const float amp = kind == GB_MATRIX ? (float)sqrt(3.0 / (double)ne[0]) : 1.0f;
-    uint64_t st = seed_here;
+    uint64_t st = s->seed * 0x2545F4914F6CDD1Dull ^ gb_hash(name); /* same name, same values */
     for (int64_t i = 0; i < n; i++) {
         const float r = gb_rand_sym(&st);
         switch (kind) {
@@ -369,12 +375,11 @@ static inline uint8_t *gb_llama_build(const gb_llama *s, size_t *size) {
         gb_kv_u32(&b, "tokenizer.ggml.eos_token_id", (uint32_t)s->eos);
     if (s->extra_kvs) s->extra_kvs(&b, s->ctx);
 
-    uint64_t rng = s->seed * 0x2545F4914F6CDD1Dull + 1;
     char name[96];
-    gbl_tensor(&b, s, &rng, "token_embd.weight", s->n_embd, s->n_vocab, GB_EMBED);
-    if (s->rope_freqs) gbl_tensor(&b, s, &rng, "rope_freqs.weight", n_rot / 2, 0, GB_FREQS);
-    gbl_tensor(&b, s, &rng, "output_norm.weight", s->n_embd, 0, GB_NORM);
-    if (s->untied) gbl_tensor(&b, s, &rng, "output.weight", s->n_embd, s->n_vocab, GB_EMBED);
+    gbl_tensor(&b, s, "token_embd.weight", s->n_embd, s->n_vocab, GB_EMBED, true);
+    gbl_tensor(&b, s, "rope_freqs.weight", n_rot / 2, 0, GB_FREQS, s->rope_freqs);
+    gbl_tensor(&b, s, "output_norm.weight", s->n_embd, 0, GB_NORM, true);
+    gbl_tensor(&b, s, "output.weight", s->n_embd, s->n_vocab, GB_EMBED, s->untied);
     for (int32_t il = 0; il < s->n_layer; il++) {
         static const struct { const char *fmt; int in, out; gb_init_kind kind; } lt[] = {
             /* in/out: 0 = n_embd, 1 = n_q, 2 = n_kv, 3 = n_ff, -1 = (1-D) */
@@ -387,8 +392,8 @@ static inline uint8_t *gb_llama_build(const gb_llama *s, size_t *size) {
         const int64_t dim[4] = {s->n_embd, n_q, n_kv, s->n_ff};
         for (size_t k = 0; k < sizeof lt / sizeof lt[0]; k++) {
             snprintf(name, sizeof name, lt[k].fmt, (int)il);
-            gbl_tensor(&b, s, &rng, name, dim[lt[k].in], lt[k].out < 0 ? 0 : dim[lt[k].out],
-                       lt[k].kind);
+            gbl_tensor(&b, s, name, dim[lt[k].in], lt[k].out < 0 ? 0 : dim[lt[k].out],
+                       lt[k].kind, true);
         }
     }
     uint8_t *file = gb_finish(&b, size);

@@ -243,6 +243,9 @@ static void add_block_count_negative(gguf_builder *b, void *ctx) {
     (void)ctx;
     gb_kv_i32(b, "llama.block_count", -1);
 }
+static void add_block_count(gguf_builder *b, void *ctx) {
+    gb_kv_u32(b, "llama.block_count", (uint32_t)*(const int32_t *)ctx);
+}
 static void add_arch_as_u32(gguf_builder *b, void *ctx) {
     (void)ctx;
     gb_kv_u32(b, "general.architecture", 7);
@@ -297,6 +300,21 @@ static void test_arch_and_keys(void) {
     s.omit_key = "llama.block_count";
     s.extra_kvs = add_block_count_negative;
     expect_fail("negative block_count", &s, SM_ERR_FORMAT, "llama.block_count", "positive");
+
+    /* a block_count beyond the file's tensors fails before anything is sized by it */
+    s = gb_llama_default();
+    s.omit_key = "llama.block_count";
+    s.extra_kvs = add_block_count;
+    static int32_t n_blocks;
+    s.ctx = &n_blocks;
+    n_blocks = 2130706434;
+    expect_fail("huge block_count", &s, SM_ERR_FORMAT, "block_count 2130706434", NULL);
+    n_blocks = 1000;
+    expect_fail("block_count 1000", &s, SM_ERR_FORMAT, "block_count 1000", NULL);
+    n_blocks = 3; /* plausible, but layer 2 is not there */
+    expect_fail("block_count 3", &s, SM_ERR_FORMAT, "blk.2.", "missing");
+    n_blocks = 1; /* fewer layers than the file has: the extra ones are ignored */
+    expect_ok("block_count 1", &s);
 
     /* 4 query heads cannot share 3 kv heads */
     s = gb_llama_default();
