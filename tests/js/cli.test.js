@@ -1,0 +1,67 @@
+// The `smallmind generate` contract (relied on by outside checks): --model, --prompt-tokens,
+// --max-tokens, --temperature 0, --json → one JSON object with prompt_tokens (as given) and
+// tokens (generated ids); --threads N selects the thread count. Also: clear errors, exit codes.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import { writeRandomLlama } from './support/random-model.js';
+import { referenceGreedy, disposeReferenceLlama } from './support/llama-ref.js';
+import { REPO } from './support/shared-data.js';
+
+const CLI = join(REPO, 'bindings/js/cli.js');
+const run = (/** @type {string[]} */ args) => promisify(execFile)(process.execPath, [CLI, ...args]);
+
+/** @type {string} */ let dir;
+/** @type {string} */ let model;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'smallmind-cli-'));
+  model = join(dir, 'q4km.gguf');
+  await writeRandomLlama(model, { weightType: 'Q4_K_M', seed: 21 });
+});
+after(async () => {
+  await disposeReferenceLlama();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('generate --json prints prompt_tokens as given and llama.cpp\'s greedy tokens', async () => {
+  const { stdout } = await run(['generate', '--model', model, '--prompt-tokens', '1,450,4,99',
+    '--max-tokens', '12', '--temperature', '0', '--json', '--ignore-eos']);
+  const out = JSON.parse(stdout);
+  assert.deepEqual(out.prompt_tokens, [1, 450, 4, 99]);
+  assert.equal(out.tokens.length, 12);
+  const ref = await referenceGreedy(model, [1, 450, 4, 99], 12);
+  // the first steps are far from near-ties for this seed (checked by parity tests in general)
+  assert.deepEqual(out.tokens.slice(0, 6), ref.tokens.slice(0, 6));
+  for (const k of ['threads', 'engine', 'model', 'prefill_ms', 'decode_ms', 'prefill_tok_s', 'decode_tok_s']) {
+    assert.ok(k in out, `missing field ${k}`);
+  }
+});
+
+test('--threads 2 runs the threaded build and gives the same tokens', async () => {
+  const args = ['generate', '--model', model, '--prompt-tokens', '1,2,3', '--max-tokens', '10', '--json', '--ignore-eos'];
+  const one = JSON.parse((await run(args)).stdout);
+  const two = JSON.parse((await run([...args, '--threads', '2'])).stdout);
+  assert.equal(two.threads, 2);
+  assert.match(two.engine, /wasm-mt/);
+  assert.deepEqual(two.tokens, one.tokens);
+});
+
+test('bad input: clear messages and non-zero exit codes', async () => {
+  const bad = join(dir, 'not-gguf.bin');
+  await writeFile(bad, 'this is not a model');
+  await assert.rejects(run(['generate', '--model', bad, '--prompt-tokens', '1', '--json']),
+    (/** @type {any} */ e) => e.code === 1 && /SM_ERR_FORMAT/.test(e.stderr) && /magic/i.test(e.stderr));
+  await assert.rejects(run(['generate', '--model', join(dir, 'missing.gguf'), '--prompt-tokens', '1']),
+    (/** @type {any} */ e) => e.code === 1 && /cannot read model/.test(e.stderr));
+  await assert.rejects(run(['generate', '--model', model, '--prompt-tokens', '1,x']),
+    (/** @type {any} */ e) => e.code === 2 && /--prompt-tokens/.test(e.stderr));
+  await assert.rejects(run(['generate', '--model', model, '--prompt-tokens', '1,999999', '--json']),
+    (/** @type {any} */ e) => e.code === 1 && /outside the vocabulary/.test(e.stderr));
+  await assert.rejects(run(['frobnicate']), (/** @type {any} */ e) => e.code === 2 && /unknown command/.test(e.stderr));
+});
