@@ -14,6 +14,10 @@ export NODE_PATH=/usr/share/nodejs
 echo "== C tests (native, scalar)"
 ctest --test-dir build/native --output-on-failure -j "$JOBS"
 
+echo "== exported symbols: every global the engine defines starts with sm_"
+stray=$(nm -g --defined-only build/native/libsm.a | awk 'NF == 3 { print $3 }' | grep -v '^sm_' || true)
+[ -z "$stray" ] || { echo "symbols outside the sm_ namespace:"; echo "$stray"; exit 1; }
+
 echo "== C tests (ASan + UBSan)"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSM_SANITIZE=ON -DSM_WERROR=ON >/dev/null
 cmake --build build/asan -j "$JOBS"
@@ -21,6 +25,12 @@ ctest --test-dir build/asan --output-on-failure -j "$JOBS"
 
 echo "== C tests (WASM SIMD128 under Node)"
 ctest --test-dir build/wasm --output-on-failure -j "$JOBS"
+
+echo "== C tests (WASM with SIMD disabled: the scalar reference path compiles and passes)"
+emcmake cmake -S . -B build/wasm-scalar -DCMAKE_BUILD_TYPE=Release -DSM_SIMD=OFF -DSM_WERROR=ON \
+  -DSM_WASM_OUT="$PWD/build/wasm-scalar/modules" >/dev/null
+cmake --build build/wasm-scalar -j "$JOBS"
+ctest --test-dir build/wasm-scalar --output-on-failure -j "$JOBS"
 
 echo "== fuzz: GGUF reader and model loader (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each)"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
