@@ -12,7 +12,10 @@ foreach(src ${SM_TEST_SOURCES})
   target_link_libraries(${name} PRIVATE ${SM_TEST_ENGINE})
   sm_apply_sanitizers(${name})
   if(EMSCRIPTEN)
-    target_link_options(${name} PRIVATE -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sENVIRONMENT=node)
+    # synchronous instantiation reads the .wasm with fs: Emscripten 3.1.6 would otherwise use
+    # Node 18+'s global fetch(), which rejects a file path ("Failed to parse URL")
+    target_link_options(${name} PRIVATE -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sENVIRONMENT=node
+                        -sWASM_ASYNC_COMPILATION=0)
     add_test(NAME ${name} COMMAND node ${CMAKE_CURRENT_BINARY_DIR}/${name}.js
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   else()

@@ -128,8 +128,8 @@ void sm_session_free(sm_session *session);
 /*
  * Appends `n` tokens to the context and runs them through the model as batches, leaving the logits
  * of the last token available. Returns SM_ERR_CONTEXT_FULL (nothing appended) when they do not fit,
- * SM_ERR_INVALID_ARG for an id outside the vocabulary, SM_ERR_CANCELLED when cancelled (the context
- * is then rolled back to where it was before this call).
+ * SM_ERR_INVALID_ARG for an id outside the vocabulary, SM_ERR_CANCELLED when cancelled. On any
+ * error the session is as it was before the call: same context length, same logits.
  */
 sm_status sm_session_decode(sm_session *session, const int32_t *tokens, int32_t n);
 

@@ -190,7 +190,7 @@ static sm_status bind_weights(sm_model *m, sm_error *err) {
     for (int il = 0; il < hp->n_layer; il++)
         if ((st = bind_layer_matrices(m, il, err))) return st;
     const bool has_freqs = sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight") != NULL;
-    const size_t n_floats = (size_t)(2 * hp->n_layer + 1) * hp->n_embd + (has_freqs ? hp->n_rot / 2 : 0);
+    const size_t n_floats = ((size_t)hp->n_layer * 2 + 1) * (size_t)hp->n_embd + (has_freqs ? hp->n_rot / 2 : 0);
     m->vectors = malloc(n_floats * sizeof(float));
     if (!m->vectors) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
     float *next = m->vectors;

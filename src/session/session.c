@@ -102,6 +102,7 @@ sm_status sm_session_decode(sm_session *s, const int32_t *tokens, int32_t n) {
         return sm_err(&s->error, SM_ERR_CONTEXT_FULL, "%d tokens do not fit: %d of %d context positions are used",
                       n, s->n_past, s->params.n_ctx);
     const int32_t start = s->n_past;
+    const int had_logits = s->has_logits; /* logits are only written when the last chunk completes */
     for (int32_t done = 0; done < n;) {
         const int32_t chunk = n - done < s->params.n_batch ? n - done : s->params.n_batch;
         const int last = done + chunk == n;
@@ -109,7 +110,7 @@ sm_status sm_session_decode(sm_session *s, const int32_t *tokens, int32_t n) {
                                   last ? s->logits : NULL, &s->cancel);
         if (st != SM_OK) {
             s->n_past = start;
-            s->has_logits = 0;
+            s->has_logits = had_logits;
             return fail(s, st, st == SM_ERR_CANCELLED ? "cancelled" : "forward pass failed");
         }
         s->n_past += chunk;
