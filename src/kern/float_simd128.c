@@ -22,9 +22,10 @@ void sm_kern_to_float_f16_simd128(const void *x, float *y, int64_t n) {
     const uint8_t *p = x;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        const v128_t h = wasm_v128_load(p + 2 * i);
-        wasm_v128_store(y + i, sm_kern_half_to_f32x4(wasm_u32x4_extend_low_u16x8(h)));
-        wasm_v128_store(y + i + 4, sm_kern_half_to_f32x4(wasm_u32x4_extend_high_u16x8(h)));
+        v128_t lo, hi;
+        sm_kern_halves_to_f32(wasm_v128_load(p + 2 * i), &lo, &hi);
+        wasm_v128_store(y + i, lo);
+        wasm_v128_store(y + i + 4, hi);
     }
     for (; i < n; i++) y[i] = sm_kern_fp16_to_f32(load_u16(p + 2 * i));
 }
@@ -63,13 +64,11 @@ float sm_kern_vec_dot_f16_simd128(int64_t n, const void *w, const void *x) {
     v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = wasm_f32x4_splat(0.0f);
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        const v128_t ha = wasm_v128_load(a + 2 * i), hb = wasm_v128_load(b + 2 * i);
-        acc0 = wasm_f32x4_add(
-            acc0, wasm_f32x4_mul(sm_kern_half_to_f32x4(wasm_u32x4_extend_low_u16x8(ha)),
-                                 sm_kern_half_to_f32x4(wasm_u32x4_extend_low_u16x8(hb))));
-        acc1 = wasm_f32x4_add(
-            acc1, wasm_f32x4_mul(sm_kern_half_to_f32x4(wasm_u32x4_extend_high_u16x8(ha)),
-                                 sm_kern_half_to_f32x4(wasm_u32x4_extend_high_u16x8(hb))));
+        v128_t a0, a1, b0, b1;
+        sm_kern_halves_to_f32(wasm_v128_load(a + 2 * i), &a0, &a1);
+        sm_kern_halves_to_f32(wasm_v128_load(b + 2 * i), &b0, &b1);
+        acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(a0, b0));
+        acc1 = wasm_f32x4_add(acc1, wasm_f32x4_mul(a1, b1));
     }
     float sum = sm_kern_hsum_f32x4(wasm_f32x4_add(acc0, acc1));
     for (; i < n; i++)

@@ -5,8 +5,9 @@
  * Same contracts as quant_k_ref.c, the truth they are tested against. The bit unpacking follows
  * quant.h 16 elements per vector; each group's integer dot is exact (i8 -> i16, dot_i16x8) and is
  * multiplied by its integer scale in i32 lanes, so a block's sum is the reference's integer sum;
- * only the final float scaling and summation order differ. The per-group scales and the mins
- * term (through Q8_K's bsums) are unpacked with the same scalar helpers as the reference.
+ * only the final float scaling and summation order differ. Scales are unpacked 16 at a time
+ * (Q3_K, in SIMD) or word-wise (Q4_K/Q5_K), mins terms come from Q8_K's bsums, and the 2- and
+ * 3-bit fields are peeled off with constant shifts (variable ones are slow under V8).
  */
 #ifdef __wasm_simd128__
 
@@ -41,16 +42,22 @@ static v128_t mac_group(v128_t isum, v128_t q, const uint8_t *xqs, int scale) {
     return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
 }
 
-/* The 8 scales and 8 mins of a Q4_K/Q5_K block, and its mins term sum_g m[g] * sum(x in g). */
-static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, int sc[8]) {
+/* The 8 scales of a Q4_K/Q5_K block, and its mins term sum_g m[g] * sum(x in g). Word-wise
+ * unpacking (four 6-bit fields per uint32), equal to sm_kern_q4k_scale_min (test_kern checks). */
+static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8]) {
+    uint32_t u[3], v[4];
+    memcpy(u, packed, sizeof u);
+    v[0] = u[0] & 0x3f3f3f3fu;                                             /* scales 0-3 */
+    v[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;        /* scales 4-7 */
+    v[2] = u[1] & 0x3f3f3f3fu;                                             /* mins 0-3 */
+    v[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4; /* mins 4-7 */
+    uint8_t m[8];
+    memcpy(sc, v, 8);
+    memcpy(m, v + 2, 8);
     int16_t bsums[16];
     memcpy(bsums, xb + Q8K_BSUMS, sizeof bsums);
     int32_t msum = 0;
-    for (int g = 0; g < 8; g++) {
-        int m;
-        sm_kern_q4k_scale_min(g, packed, &sc[g], &m);
-        msum += m * (bsums[2 * g] + bsums[2 * g + 1]);
-    }
+    for (int g = 0; g < 8; g++) msum += m[g] * (bsums[2 * g] + bsums[2 * g + 1]);
     return msum;
 }
 
@@ -60,8 +67,8 @@ void sm_kern_quantize_row_q8_K_simd128(const float *x, void *y, int64_t n) {
         uint8_t *b = (uint8_t *)y + i * (int64_t)sizeof(sm_block_q8_K);
         v128_t vmax = wasm_v128_load(x), vmin = vmax;
         for (int k = 1; k < SM_QK_K / 4; k++) {
-            vmax = wasm_f32x4_max(vmax, wasm_v128_load(x + 4 * k));
-            vmin = wasm_f32x4_min(vmin, wasm_v128_load(x + 4 * k));
+            vmax = wasm_f32x4_pmax(vmax, wasm_v128_load(x + 4 * k));
+            vmin = wasm_f32x4_pmin(vmin, wasm_v128_load(x + 4 * k));
         }
         const float hi = sm_kern_hmax_f32x4(vmax), lo = sm_kern_hmin_f32x4(vmin);
         if (hi == 0.0f && lo == 0.0f) {
@@ -79,16 +86,20 @@ void sm_kern_quantize_row_q8_K_simd128(const float *x, void *y, int64_t n) {
         const v128_t vs = wasm_f32x4_splat(iscale), top = wasm_i32x4_splat(127);
         int16_t bsums[SM_QK_K / 16];
         for (int g = 0; g < SM_QK_K / 16; g++) {
-            v128_t q[4];
-            for (int k = 0; k < 4; k++) {
-                const v128_t v = wasm_f32x4_mul(vs, wasm_v128_load(x + 16 * g + 4 * k));
-                q[k] = wasm_i32x4_min(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v)), top);
-            }
-            const v128_t a = wasm_i16x8_narrow_i32x4(q[0], q[1]);
-            const v128_t c = wasm_i16x8_narrow_i32x4(q[2], q[3]);
-            wasm_v128_store(b + Q8K_QS + 16 * g, wasm_i8x16_narrow_i16x8(a, c));
-            const v128_t s = wasm_i32x4_add(wasm_i32x4_add(q[0], q[1]), wasm_i32x4_add(q[2], q[3]));
-            bsums[g] = (int16_t)sm_kern_hsum_i32x4(s);
+            const float *xg = x + 16 * g;
+            const v128_t q0 =
+                wasm_i32x4_min(sm_kern_nearest_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xg))), top);
+            const v128_t q1 = wasm_i32x4_min(
+                sm_kern_nearest_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xg + 4))), top);
+            const v128_t q2 = wasm_i32x4_min(
+                sm_kern_nearest_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xg + 8))), top);
+            const v128_t q3 = wasm_i32x4_min(
+                sm_kern_nearest_i32x4(wasm_f32x4_mul(vs, wasm_v128_load(xg + 12))), top);
+            wasm_v128_store(b + Q8K_QS + 16 * g,
+                            wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q0, q1),
+                                                    wasm_i16x8_narrow_i32x4(q2, q3)));
+            bsums[g] = (int16_t)sm_kern_hsum_i32x4(
+                wasm_i32x4_add(wasm_i32x4_add(q0, q1), wasm_i32x4_add(q2, q3)));
         }
         memcpy(b + Q8K_BSUMS, bsums, sizeof bsums);
         const float d = 1.0f / iscale;
@@ -107,23 +118,23 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
         const float dx = sm_kern_load_f32(b);
         /* mins: high nibbles of the 16 scale bytes dotted with the 16 bsums */
         const v128_t m = wasm_u8x16_shr(wasm_v128_load(a), 4);
-        const v128_t msum =
-            wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(m),
-                                                wasm_v128_load(b + Q8K_BSUMS)),
-                           wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(m),
-                                                wasm_v128_load(b + Q8K_BSUMS + 16)));
+        const v128_t msum = wasm_i32x4_add(
+            wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(m), wasm_v128_load(b + Q8K_BSUMS)),
+            wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(m),
+                                 wasm_v128_load(b + Q8K_BSUMS + 16)));
         mins += dx * sm_kern_load_fp16(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
         v128_t isum = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; h++) {
-            const v128_t q0 = wasm_v128_load(a + Q2K_QS + 32 * h);
-            const v128_t q1 = wasm_v128_load(a + Q2K_QS + 32 * h + 16);
+            /* shifted down 2 bits per j, so the shifts stay constant */
+            v128_t q0 = wasm_v128_load(a + Q2K_QS + 32 * h);
+            v128_t q1 = wasm_v128_load(a + Q2K_QS + 32 * h + 16);
             for (int j = 0; j < 4; j++) {
                 const int g = 8 * h + 2 * j;
                 const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
-                isum = mac_group(isum, wasm_v128_and(wasm_u8x16_shr(q0, 2 * j), three), xq,
-                                 a[g] & 15);
-                isum = mac_group(isum, wasm_v128_and(wasm_u8x16_shr(q1, 2 * j), three), xq + 16,
-                                 a[g + 1] & 15);
+                isum = mac_group(isum, wasm_v128_and(q0, three), xq, a[g] & 15);
+                isum = mac_group(isum, wasm_v128_and(q1, three), xq + 16, a[g + 1] & 15);
+                q0 = wasm_u8x16_shr(q0, 2);
+                q1 = wasm_u8x16_shr(q1, 2);
             }
         }
         const float d = dx * sm_kern_load_fp16(a + Q2K_D);
@@ -132,32 +143,54 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
     return sm_kern_hsum_f32x4(acc) - mins;
 }
 
+/* The 16 signed Q3_K scales (sm_kern_q3k_scale, all at once): low nibbles from bytes 0-7, top two
+ * bits from the four 2-bit fields of bytes 8-11. Reads exactly the 12 scale bytes. */
+static void q3_scales(const uint8_t *s, int8_t sc[16]) {
+    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
+    const v128_t lo8 = wasm_v128_load64_zero(s), h = wasm_v128_load32_zero(s + 8);
+    const v128_t low = wasm_i8x16_shuffle(wasm_v128_and(lo8, m4), wasm_u8x16_shr(lo8, 4), 0, 1, 2,
+                                          3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    const v128_t h01 =
+        wasm_i8x16_shuffle(wasm_v128_and(h, m2), wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 0, 1, 2,
+                           3, 16, 17, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0);
+    const v128_t h23 =
+        wasm_i8x16_shuffle(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), wasm_u8x16_shr(h, 6), 0, 1, 2,
+                           3, 16, 17, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0);
+    const v128_t high =
+        wasm_i8x16_shuffle(h01, h23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    wasm_v128_store(
+        sc, wasm_i8x16_sub(wasm_v128_or(low, wasm_i8x16_shl(high, 4)), wasm_i8x16_splat(32)));
+}
+
 // s = sum_b d_x d_w sum_g (sc[g] - 32) sum q_w q_x      (Q3_K · Q8_K)
 float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
     const v128_t three = wasm_i8x16_splat(3), four = wasm_i8x16_splat(4);
-    const v128_t zero = wasm_i8x16_splat(0);
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < n / SM_QK_K; i++) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q3_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
-        int sc[16];
-        for (int g = 0; g < 16; g++) sc[g] = sm_kern_q3k_scale(g, a + Q3K_SCALES);
-        const v128_t hm0 = wasm_v128_load(a), hm1 = wasm_v128_load(a + 16);
+        int8_t sc[16];
+        q3_scales(a + Q3K_SCALES, sc);
+        /* hmask bit 4h + j belongs to step (h, j): shifted down one bit per step */
+        v128_t hm0 = wasm_v128_load(a), hm1 = wasm_v128_load(a + 16);
         v128_t isum = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; h++) {
-            const v128_t q0 = wasm_v128_load(a + Q3K_QS + 32 * h);
-            const v128_t q1 = wasm_v128_load(a + Q3K_QS + 32 * h + 16);
+            v128_t q0 = wasm_v128_load(a + Q3K_QS + 32 * h);
+            v128_t q1 = wasm_v128_load(a + Q3K_QS + 32 * h + 16);
             for (int j = 0; j < 4; j++) {
                 const int g = 8 * h + 2 * j;
-                const v128_t bit = wasm_i8x16_splat((int8_t)(1 << (4 * h + j)));
                 const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
-                /* q - 4 where the high bit is clear */
-                const v128_t c0 = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(hm0, bit), zero), four);
-                const v128_t c1 = wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(hm1, bit), zero), four);
-                const v128_t l0 = wasm_v128_and(wasm_u8x16_shr(q0, 2 * j), three);
-                const v128_t l1 = wasm_v128_and(wasm_u8x16_shr(q1, 2 * j), three);
-                isum = mac_group(isum, wasm_i8x16_sub(l0, c0), xq, sc[g]);
-                isum = mac_group(isum, wasm_i8x16_sub(l1, c1), xq + 16, sc[g + 1]);
+                /* (low | hbit << 2) - 4: low - 4 where the high bit is clear */
+                const v128_t v0 = wasm_v128_or(wasm_v128_and(q0, three),
+                                               wasm_v128_and(wasm_i8x16_shl(hm0, 2), four));
+                const v128_t v1 = wasm_v128_or(wasm_v128_and(q1, three),
+                                               wasm_v128_and(wasm_i8x16_shl(hm1, 2), four));
+                isum = mac_group(isum, wasm_i8x16_sub(v0, four), xq, sc[g]);
+                isum = mac_group(isum, wasm_i8x16_sub(v1, four), xq + 16, sc[g + 1]);
+                q0 = wasm_u8x16_shr(q0, 2);
+                q1 = wasm_u8x16_shr(q1, 2);
+                hm0 = wasm_u8x16_shr(hm0, 1);
+                hm1 = wasm_u8x16_shr(hm1, 1);
             }
         }
         const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q3K_D);
@@ -175,7 +208,7 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
         const float dx = sm_kern_load_f32(b);
-        int sc[8];
+        uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
         mins += dx * sm_kern_load_fp16(a + Q4K_DMIN) * (float)msum;
         v128_t isum = wasm_i32x4_splat(0);
@@ -194,37 +227,39 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
     return sm_kern_hsum_f32x4(acc) - mins;
 }
 
-/* Q5_K's fifth bit for 16 elements: bit `shift` of each qh byte, moved to 0x10. */
-static v128_t q5_high(v128_t qh, int shift) {
-    return wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, shift), wasm_i8x16_splat(1)), 4);
+/* Q5_K's 32 values of 64-element chunk j: lo (elements 0-31) and hi (32-63) for 16 lanes each
+ * call, from qs bytes q and qh bytes h already shifted down by 2j (bits 0 and 1 are chunk j's). */
+static inline void q5_chunk(v128_t q, v128_t h, v128_t *lo, v128_t *hi) {
+    const v128_t x10 = wasm_i8x16_splat(0x10);
+    *lo = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(15)),
+                       wasm_v128_and(wasm_i8x16_shl(h, 4), x10));
+    *hi = wasm_v128_or(wasm_u8x16_shr(q, 4), wasm_v128_and(wasm_i8x16_shl(h, 3), x10));
 }
 
 // s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q5_K · Q8_K)
 float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
-    const v128_t m4 = wasm_i8x16_splat(15);
     v128_t acc = wasm_f32x4_splat(0.0f);
     float mins = 0.0f;
     for (int64_t i = 0; i < n / SM_QK_K; i++) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
         const float dx = sm_kern_load_f32(b);
-        int sc[8];
+        uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
         mins += dx * sm_kern_load_fp16(a + Q5K_DMIN) * (float)msum;
-        const v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+        v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         v128_t isum = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
-            const v128_t q0 = wasm_v128_load(a + Q5K_QS + 32 * j);
-            const v128_t q1 = wasm_v128_load(a + Q5K_QS + 32 * j + 16);
             const uint8_t *xq = b + Q8K_QS + 64 * j;
-            const int s = 2 * j;
-            isum = mac_group(isum, wasm_v128_or(wasm_v128_and(q0, m4), q5_high(h0, s)), xq, sc[s]);
-            isum = mac_group(isum, wasm_v128_or(wasm_v128_and(q1, m4), q5_high(h1, s)), xq + 16,
-                             sc[s]);
-            isum = mac_group(isum, wasm_v128_or(wasm_u8x16_shr(q0, 4), q5_high(h0, s + 1)),
-                             xq + 32, sc[s + 1]);
-            isum = mac_group(isum, wasm_v128_or(wasm_u8x16_shr(q1, 4), q5_high(h1, s + 1)),
-                             xq + 48, sc[s + 1]);
+            v128_t lo0, hi0, lo1, hi1;
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
+            isum = mac_group(isum, lo0, xq, sc[2 * j]);
+            isum = mac_group(isum, lo1, xq + 16, sc[2 * j]);
+            isum = mac_group(isum, hi0, xq + 32, sc[2 * j + 1]);
+            isum = mac_group(isum, hi1, xq + 48, sc[2 * j + 1]);
+            h0 = wasm_u8x16_shr(h0, 2);
+            h1 = wasm_u8x16_shr(h1, 2);
         }
         const float d = dx * sm_kern_load_fp16(a);
         acc = sm_kern_acc_scaled(acc, isum, d);
@@ -232,17 +267,23 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
     return sm_kern_hsum_f32x4(acc) - mins;
 }
 
-/* The four 6-bit (minus 32) vectors of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16. */
-static void q6_unpack(const uint8_t *ql, const uint8_t *qh, v128_t q[4]) {
+/* The four 6-bit (minus 32) vectors of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16,
+ * given ql + 64h + 16k and qh + 32h + 16k. */
+static inline void q6_unpack(const uint8_t *ql, const uint8_t *qh, v128_t *q0, v128_t *q1,
+                             v128_t *q2, v128_t *q3) {
     const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
     const v128_t off = wasm_i8x16_splat(32);
     const v128_t l0 = wasm_v128_load(ql), l1 = wasm_v128_load(ql + 32), h = wasm_v128_load(qh);
-    const v128_t lows[4] = {wasm_v128_and(l0, m4), wasm_v128_and(l1, m4), wasm_u8x16_shr(l0, 4),
-                            wasm_u8x16_shr(l1, 4)};
-    for (int k = 0; k < 4; k++) {
-        const v128_t high = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2 * k), m2), 4);
-        q[k] = wasm_i8x16_sub(wasm_v128_or(lows[k], high), off);
-    }
+    *q0 = wasm_i8x16_sub(
+        wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h, m2), 4)), off);
+    *q1 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(l1, m4),
+                                      wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 4)),
+                         off);
+    *q2 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(l0, 4),
+                                      wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), 4)),
+                         off);
+    *q3 = wasm_i8x16_sub(
+        wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(h, 6), 4)), off);
 }
 
 // s = sum_b d_x d_w sum_g sc[g] sum (q_w - 32) q_x      (Q6_K · Q8_K)
@@ -253,17 +294,17 @@ float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
         v128_t isum = wasm_i32x4_splat(0);
-        for (int h = 0; h < 2; h++) {
-            for (int k = 0; k < 2; k++) {
-                v128_t q[4];
-                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, q);
-                const uint8_t *xq = b + Q8K_QS + 128 * h + 16 * k;
-                for (int s = 0; s < 4; s++)
-                    isum = mac_group(isum, q[s], xq + 32 * s, sc[8 * h + k + 2 * s]);
-            }
+        for (int hk = 0; hk < 4; hk++) { /* half h = hk / 2, 16-lane slice k = hk % 2 */
+            const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+            const uint8_t *xq = b + Q8K_QS + 128 * h + 16 * k;
+            v128_t q0, q1, q2, q3;
+            q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
+            isum = mac_group(isum, q0, xq, sc[g]);
+            isum = mac_group(isum, q1, xq + 32, sc[g + 2]);
+            isum = mac_group(isum, q2, xq + 64, sc[g + 4]);
+            isum = mac_group(isum, q3, xq + 96, sc[g + 6]);
         }
-        const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q6K_D);
-        acc = sm_kern_acc_scaled(acc, isum, d);
+        acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
     }
     return sm_kern_hsum_f32x4(acc);
 }
@@ -289,8 +330,8 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
             sm_kern_q4k_scale_min(2 * j + 1, a + Q4K_SCALES, &sc1, &m1);
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
             const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
-            store_group32(y + 64 * j, wasm_v128_and(q0, m4), wasm_v128_and(q1, m4),
-                          d * (float)sc0, dmin * (float)m0);
+            store_group32(y + 64 * j, wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), d * (float)sc0,
+                          dmin * (float)m0);
             store_group32(y + 64 * j + 32, wasm_u8x16_shr(q0, 4), wasm_u8x16_shr(q1, 4),
                           d * (float)sc1, dmin * (float)m1);
         }
@@ -299,24 +340,21 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
 
 // y[e] = (d * sc[g]) * q[e] - dmin * m[g]      (Q5_K)
 void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n) {
-    const v128_t m4 = wasm_i8x16_splat(15);
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_K);
         const float d = sm_kern_load_fp16(a), dmin = sm_kern_load_fp16(a + Q5K_DMIN);
-        const v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+        v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
             int sc0, m0, sc1, m1;
             sm_kern_q4k_scale_min(2 * j, a + Q5K_SCALES, &sc0, &m0);
             sm_kern_q4k_scale_min(2 * j + 1, a + Q5K_SCALES, &sc1, &m1);
-            const v128_t q0 = wasm_v128_load(a + Q5K_QS + 32 * j);
-            const v128_t q1 = wasm_v128_load(a + Q5K_QS + 32 * j + 16);
-            store_group32(y + 64 * j, wasm_v128_or(wasm_v128_and(q0, m4), q5_high(h0, 2 * j)),
-                          wasm_v128_or(wasm_v128_and(q1, m4), q5_high(h1, 2 * j)),
-                          d * (float)sc0, dmin * (float)m0);
-            store_group32(y + 64 * j + 32,
-                          wasm_v128_or(wasm_u8x16_shr(q0, 4), q5_high(h0, 2 * j + 1)),
-                          wasm_v128_or(wasm_u8x16_shr(q1, 4), q5_high(h1, 2 * j + 1)),
-                          d * (float)sc1, dmin * (float)m1);
+            v128_t lo0, hi0, lo1, hi1;
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
+            store_group32(y + 64 * j, lo0, lo1, d * (float)sc0, dmin * (float)m0);
+            store_group32(y + 64 * j + 32, hi0, hi1, d * (float)sc1, dmin * (float)m1);
+            h0 = wasm_u8x16_shr(h0, 2);
+            h1 = wasm_u8x16_shr(h1, 2);
         }
     }
 }
@@ -327,15 +365,16 @@ void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q6_K);
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
         const float d = sm_kern_load_fp16(a + Q6K_D);
-        const v128_t zero = wasm_f32x4_splat(0.0f);
         for (int h = 0; h < 2; h++) {
             for (int k = 0; k < 2; k++) {
-                v128_t q[4];
-                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, q);
-                for (int s = 0; s < 4; s++)
-                    sm_kern_store_i8x16_f32_sub(y + 128 * h + 16 * k + 32 * s, q[s],
-                                                wasm_f32x4_splat(d * (float)sc[8 * h + k + 2 * s]),
-                                                zero);
+                const int g = 8 * h + k;
+                float *yk = y + 128 * h + 16 * k;
+                v128_t q0, q1, q2, q3;
+                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
+                sm_kern_store_i8x16_f32(yk, q0, wasm_f32x4_splat(d * (float)sc[g]));
+                sm_kern_store_i8x16_f32(yk + 32, q1, wasm_f32x4_splat(d * (float)sc[g + 2]));
+                sm_kern_store_i8x16_f32(yk + 64, q2, wasm_f32x4_splat(d * (float)sc[g + 4]));
+                sm_kern_store_i8x16_f32(yk + 96, q3, wasm_f32x4_splat(d * (float)sc[g + 6]));
             }
         }
     }

@@ -26,6 +26,12 @@ enum {
     Q8_0_QS = offsetof(sm_block_q8_0, qs),
     Q8_1_S = offsetof(sm_block_q8_1, s),
     Q8_1_QS = offsetof(sm_block_q8_1, qs),
+    Q4_0_BYTES = sizeof(sm_block_q4_0),
+    Q4_1_BYTES = sizeof(sm_block_q4_1),
+    Q5_0_BYTES = sizeof(sm_block_q5_0),
+    Q5_1_BYTES = sizeof(sm_block_q5_1),
+    Q8_0_BYTES = sizeof(sm_block_q8_0),
+    Q8_1_BYTES = sizeof(sm_block_q8_1),
 };
 
 /* The 16 low nibbles (elements 0-15) and high nibbles (16-31) of a 4-bit block, as bytes. */
@@ -58,14 +64,14 @@ static v128_t block_dot(v128_t lo, v128_t hi, const uint8_t *xqs) {
 
 // y[32b + j] = d * (q - 8)
 void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n) {
-    const v128_t eight = wasm_i8x16_splat(8), none = wasm_f32x4_splat(-0.0f);
+    const v128_t eight = wasm_i8x16_splat(8);
     for (int64_t i = 0; i < n / SM_QK4_0; i++, y += SM_QK4_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
         v128_t lo, hi;
         nibbles(b + Q4_0_QS, &lo, &hi);
-        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(lo, eight), d, none);
-        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(hi, eight), d, none);
+        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(lo, eight), d);
+        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(hi, eight), d);
     }
 }
 
@@ -73,26 +79,26 @@ void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q4_1_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK4_1; i++, y += SM_QK4_1) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_1);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
-        const v128_t m = wasm_f32x4_splat(sm_kern_load_fp16(b + Q4_1_M));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale(b + Q4_1_M));
         v128_t lo, hi;
         nibbles(b + Q4_1_QS, &lo, &hi);
-        sm_kern_store_i8x16_f32(y, lo, d, m);
-        sm_kern_store_i8x16_f32(y + 16, hi, d, m);
+        sm_kern_store_i8x16_f32_add(y, lo, d, m);
+        sm_kern_store_i8x16_f32_add(y + 16, hi, d, m);
     }
 }
 
 // y[32b + j] = d * (q - 16)
 void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n) {
-    const v128_t sixteen = wasm_i8x16_splat(16), none = wasm_f32x4_splat(-0.0f);
+    const v128_t sixteen = wasm_i8x16_splat(16);
     for (int64_t i = 0; i < n / SM_QK5_0; i++, y += SM_QK5_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
         v128_t lo, hi, h_lo, h_hi;
         nibbles(b + Q5_0_QS, &lo, &hi);
         fifth_bits(b + Q5_0_QH, &h_lo, &h_hi);
-        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen), d, none);
-        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen), d, none);
+        sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(wasm_v128_or(lo, h_lo), sixteen), d);
+        sm_kern_store_i8x16_f32(y + 16, wasm_i8x16_sub(wasm_v128_or(hi, h_hi), sixteen), d);
     }
 }
 
@@ -100,56 +106,59 @@ void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q5_1_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK5_1; i++, y += SM_QK5_1) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_1);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
-        const v128_t m = wasm_f32x4_splat(sm_kern_load_fp16(b + Q5_1_M));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale(b + Q5_1_M));
         v128_t lo, hi, h_lo, h_hi;
         nibbles(b + Q5_1_QS, &lo, &hi);
         fifth_bits(b + Q5_1_QH, &h_lo, &h_hi);
-        sm_kern_store_i8x16_f32(y, wasm_v128_or(lo, h_lo), d, m);
-        sm_kern_store_i8x16_f32(y + 16, wasm_v128_or(hi, h_hi), d, m);
+        sm_kern_store_i8x16_f32_add(y, wasm_v128_or(lo, h_lo), d, m);
+        sm_kern_store_i8x16_f32_add(y + 16, wasm_v128_or(hi, h_hi), d, m);
     }
 }
 
 // y[32b + j] = d * q
 void sm_kern_to_float_q8_0_simd128(const void *x, float *y, int64_t n) {
-    const v128_t none = wasm_f32x4_splat(-0.0f);
     for (int64_t i = 0; i < n / SM_QK8_0; i++, y += SM_QK8_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_fp16(b));
-        sm_kern_store_i8x16_f32(y, wasm_v128_load(b + Q8_0_QS), d, none);
-        sm_kern_store_i8x16_f32(y + 16, wasm_v128_load(b + Q8_0_QS + 16), d, none);
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
+        sm_kern_store_i8x16_f32(y, wasm_v128_load(b + Q8_0_QS), d);
+        sm_kern_store_i8x16_f32(y + 16, wasm_v128_load(b + Q8_0_QS + 16), d);
     }
 }
 
 /* ---- activation quantizers ----------------------------------------------------------------- */
 
-/* One 32-element block: q = roundf(clamp(x * id, +-127)) into qs[32]; returns sum(q). The
- * rounding is roundf's (half away from zero), built from trunc, so bytes match the reference. */
+/* Four lanes of roundf(clamp(x * id, +-127)) as i32. roundf (half away from zero) is
+ * trunc(v + copysign(0.49999997, v)): adding the float just below 0.5 carries exactly the values
+ * whose fraction is >= 0.5 over the next integer, and none below. */
+static inline v128_t round_q8x4(const float *x, v128_t id) {
+    const v128_t lim = wasm_f32x4_splat(127.0f);
+    v128_t v = wasm_f32x4_mul(wasm_v128_load(x), id);
+    v = wasm_f32x4_pmin(wasm_f32x4_pmax(v, wasm_f32x4_neg(lim)), lim);
+    const v128_t bias = wasm_v128_or(wasm_v128_and(v, wasm_i32x4_splat((int32_t)0x80000000u)),
+                                     wasm_i32x4_splat(0x3effffff));
+    return sm_kern_nearest_i32x4(wasm_f32x4_trunc(wasm_f32x4_add(v, bias))); /* exact integers */
+}
+
+/* One 32-element block: q = roundf(clamp(x * id, +-127)) into qs[32]; returns sum(q). Bytes
+ * match the reference's. */
 static int32_t quantize_q8_block(const float *x, float id, uint8_t *qs) {
-    const v128_t vid = wasm_f32x4_splat(id), lim = wasm_f32x4_splat(127.0f);
-    const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f);
-    const v128_t sign = wasm_i32x4_splat((int32_t)0x80000000u);
-    v128_t q[8], sum = wasm_i32x4_splat(0);
-    for (int k = 0; k < 8; k++) {
-        v128_t v = wasm_f32x4_mul(wasm_v128_load(x + 4 * k), vid);
-        v = wasm_f32x4_min(wasm_f32x4_max(v, wasm_f32x4_neg(lim)), lim);
-        const v128_t t = wasm_f32x4_trunc(v);
-        const v128_t up = wasm_f32x4_ge(wasm_f32x4_abs(wasm_f32x4_sub(v, t)), half);
-        const v128_t step = wasm_v128_or(wasm_v128_and(v, sign), one); /* copysign(1, v) */
-        q[k] = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(t, wasm_v128_and(up, step)));
-        sum = wasm_i32x4_add(sum, q[k]);
-    }
+    const v128_t vid = wasm_f32x4_splat(id);
+    v128_t sum = wasm_i32x4_splat(0);
     for (int k = 0; k < 2; k++) {
-        const v128_t a = wasm_i16x8_narrow_i32x4(q[4 * k], q[4 * k + 1]);
-        const v128_t b = wasm_i16x8_narrow_i32x4(q[4 * k + 2], q[4 * k + 3]);
-        wasm_v128_store(qs + 16 * k, wasm_i8x16_narrow_i16x8(a, b));
+        const float *xk = x + 16 * k;
+        const v128_t q0 = round_q8x4(xk, vid), q1 = round_q8x4(xk + 4, vid);
+        const v128_t q2 = round_q8x4(xk + 8, vid), q3 = round_q8x4(xk + 12, vid);
+        sum = wasm_i32x4_add(sum, wasm_i32x4_add(wasm_i32x4_add(q0, q1), wasm_i32x4_add(q2, q3)));
+        wasm_v128_store(qs + 16 * k, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q0, q1),
+                                                             wasm_i16x8_narrow_i32x4(q2, q3)));
     }
     return sm_kern_hsum_i32x4(sum);
 }
 
 static float block_amax(const float *x) {
     v128_t m = wasm_f32x4_abs(wasm_v128_load(x));
-    for (int k = 1; k < 8; k++) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(x + 4 * k)));
+    for (int k = 1; k < 8; k++) m = wasm_f32x4_pmax(m, wasm_f32x4_abs(wasm_v128_load(x + 4 * k)));
     return sm_kern_hmax_f32x4(m);
 }
 
@@ -211,50 +220,65 @@ static v128_t isum_q8_0(const uint8_t *a, const uint8_t *b) {
     return block_dot(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16), b + Q8_0_QS);
 }
 
-typedef v128_t (*isum_fn)(const uint8_t *a, const uint8_t *b);
-
-/* sum_b d_w d_x isum_b (+ m_w s_x when has_min), for nb blocks of as / bs bytes whose first field
- * is the fp16 d. Block sums are scaled and accumulated in f32 lanes. Inlined per type. */
-static inline float dot_blocks(int64_t nb, const uint8_t *a, size_t as, const uint8_t *b,
-                               size_t bs, isum_fn isum, int has_min, size_t m_off, size_t s_off) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    float mins = 0.0f;
-    for (int64_t i = 0; i < nb; i++, a += as, b += bs) {
-        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
-        acc = sm_kern_acc_scaled(acc, isum(a, b), d);
-        if (has_min) mins += sm_kern_load_scale(a + m_off) * sm_kern_load_scale(b + s_off);
-    }
-    return sm_kern_hsum_f32x4(acc) + mins;
-}
+/* The dots: one block per iteration, its exact integer sums scaled by d_w * d_x into f32 lanes. */
 
 // s = sum_b d_w d_x sum_j (q_w - 8) q_x      (Q4_0 · Q8_0)
 float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x) {
-    return dot_blocks(n / SM_QK4_0, w, sizeof(sm_block_q4_0), x, sizeof(sm_block_q8_0), isum_q4_0,
-                      0, 0, 0);
+    const uint8_t *a = w, *b = x;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK4_0; i++, a += Q4_0_BYTES, b += Q8_0_BYTES) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum_q4_0(a, b), d);
+    }
+    return sm_kern_hsum_f32x4(acc);
 }
 
 // s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q4_1 · Q8_1)
 float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x) {
-    return dot_blocks(n / SM_QK4_1, w, sizeof(sm_block_q4_1), x, sizeof(sm_block_q8_1), isum_q4_1,
-                      1, Q4_1_M, Q8_1_S);
+    const uint8_t *a = w, *b = x;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK4_1; i++, a += Q4_1_BYTES, b += Q8_1_BYTES) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum_q4_1(a, b), d);
+        mins += sm_kern_load_scale(a + Q4_1_M) * sm_kern_load_scale(b + Q8_1_S);
+    }
+    return sm_kern_hsum_f32x4(acc) + mins;
 }
 
 // s = sum_b d_w d_x sum_j (q_w - 16) q_x      (Q5_0 · Q8_0)
 float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x) {
-    return dot_blocks(n / SM_QK5_0, w, sizeof(sm_block_q5_0), x, sizeof(sm_block_q8_0), isum_q5_0,
-                      0, 0, 0);
+    const uint8_t *a = w, *b = x;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK5_0; i++, a += Q5_0_BYTES, b += Q8_0_BYTES) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum_q5_0(a, b), d);
+    }
+    return sm_kern_hsum_f32x4(acc);
 }
 
 // s = sum_b (d_w d_x sum_j q_w q_x + m_w s_x)      (Q5_1 · Q8_1)
 float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x) {
-    return dot_blocks(n / SM_QK5_1, w, sizeof(sm_block_q5_1), x, sizeof(sm_block_q8_1), isum_q5_1,
-                      1, Q5_1_M, Q8_1_S);
+    const uint8_t *a = w, *b = x;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / SM_QK5_1; i++, a += Q5_1_BYTES, b += Q8_1_BYTES) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum_q5_1(a, b), d);
+        mins += sm_kern_load_scale(a + Q5_1_M) * sm_kern_load_scale(b + Q8_1_S);
+    }
+    return sm_kern_hsum_f32x4(acc) + mins;
 }
 
 // s = sum_b d_w d_x sum_j q_w q_x      (Q8_0 · Q8_0)
 float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
-    return dot_blocks(n / SM_QK8_0, w, sizeof(sm_block_q8_0), x, sizeof(sm_block_q8_0), isum_q8_0,
-                      0, 0, 0);
+    const uint8_t *a = w, *b = x;
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t i = 0; i < n / SM_QK8_0; i++, a += Q8_0_BYTES, b += Q8_0_BYTES) {
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
+        acc = sm_kern_acc_scaled(acc, isum_q8_0(a, b), d);
+    }
+    return sm_kern_hsum_f32x4(acc);
 }
 
 #else

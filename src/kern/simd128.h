@@ -15,10 +15,10 @@
 
 /* Four i32 partial sums of a[i] * b[i] over 16 signed bytes. */
 static inline v128_t sm_kern_dot_i8x16(v128_t a, v128_t b) {
-    const v128_t lo = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a),
-                                           wasm_i16x8_extend_low_i8x16(b));
-    const v128_t hi = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a),
-                                           wasm_i16x8_extend_high_i8x16(b));
+    const v128_t lo =
+        wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(a), wasm_i16x8_extend_low_i8x16(b));
+    const v128_t hi =
+        wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(a), wasm_i16x8_extend_high_i8x16(b));
     return wasm_i32x4_add(lo, hi);
 }
 
@@ -39,57 +39,96 @@ static inline int32_t sm_kern_hsum_i32x4(v128_t v) {
     return wasm_i32x4_extract_lane(v, 0);
 }
 
+/* Horizontal max / min with pmax / pmin (one x86 instruction each under V8, where f32x4.max
+ * needs a NaN- and signed-zero-fixing sequence); inputs are assumed not NaN. */
 static inline float sm_kern_hmax_f32x4(v128_t v) {
-    v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-    v = wasm_f32x4_max(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+    v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    v = wasm_f32x4_pmax(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
     return wasm_f32x4_extract_lane(v, 0);
 }
 
 static inline float sm_kern_hmin_f32x4(v128_t v) {
-    v = wasm_f32x4_min(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
-    v = wasm_f32x4_min(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
+    v = wasm_f32x4_pmin(v, wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+    v = wasm_f32x4_pmin(v, wasm_i32x4_shuffle(v, v, 1, 0, 3, 2));
     return wasm_f32x4_extract_lane(v, 0);
 }
 
-/* y[0..16) = (float)q[i] * scale + offset for 16 signed bytes q, in the scalar kernels' order
- * of operations, so results are bit-identical to them. */
-static inline void sm_kern_store_i8x16_f32(float *y, v128_t q, v128_t scale, v128_t offset) {
-    const v128_t lo = wasm_i16x8_extend_low_i8x16(q), hi = wasm_i16x8_extend_high_i8x16(q);
-    const v128_t v[4] = {wasm_i32x4_extend_low_i16x8(lo), wasm_i32x4_extend_high_i16x8(lo),
-                         wasm_i32x4_extend_low_i16x8(hi), wasm_i32x4_extend_high_i16x8(hi)};
-    for (int k = 0; k < 4; k++)
-        wasm_v128_store(y + 4 * k,
-                        wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(v[k]), scale),
-                                       offset));
+/* (float)v for i32 lanes with |v| < 2^22, exactly: the bits of 1.5 * 2^23 + v, minus 1.5 * 2^23.
+ * A plain f32x4.convert of lanes LLVM knows were widened from 8 or 16 bits gets scalarized by
+ * the LLVM 14 WASM backend (16 extract/convert/replace per vector); this stays SIMD. */
+static inline v128_t sm_kern_small_i32_to_f32(v128_t v) {
+    return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4b400000)),
+                          wasm_f32x4_splat(12582912.0f));
 }
 
-/* As above with y = scale * q - offset (the K-quant order: dl * q - ml). */
+/* Round to nearest, ties to even, and convert to i32, for lanes with |v| < 2^22: adding 1.5 * 2^23
+ * leaves round(v) in the low mantissa bits (ggml's nearest_int, lane-wise). Cheaper under V8 than
+ * f32x4.nearest + i32x4.trunc_sat_f32x4, and bit-identical to sm_kern_nearest_int. */
+static inline v128_t sm_kern_nearest_i32x4(v128_t v) {
+    return wasm_i32x4_sub(wasm_f32x4_add(v, wasm_f32x4_splat(12582912.0f)),
+                          wasm_i32x4_splat(0x4b400000));
+}
+
+/* The 16 signed bytes of q as four f32x4 (lanes 0-3, 4-7, 8-11, 12-15). */
+static inline void sm_kern_i8x16_to_f32(v128_t q, v128_t f[4]) {
+    const v128_t lo = wasm_i16x8_extend_low_i8x16(q), hi = wasm_i16x8_extend_high_i8x16(q);
+    f[0] = sm_kern_small_i32_to_f32(wasm_i32x4_extend_low_i16x8(lo));
+    f[1] = sm_kern_small_i32_to_f32(wasm_i32x4_extend_high_i16x8(lo));
+    f[2] = sm_kern_small_i32_to_f32(wasm_i32x4_extend_low_i16x8(hi));
+    f[3] = sm_kern_small_i32_to_f32(wasm_i32x4_extend_high_i16x8(hi));
+}
+
+/* y[0..16) = (float)q[i] * scale for 16 signed bytes q: the scalar kernels' operations, so the
+ * results are bit-identical to theirs. */
+static inline void sm_kern_store_i8x16_f32(float *y, v128_t q, v128_t scale) {
+    v128_t f[4];
+    sm_kern_i8x16_to_f32(q, f);
+    for (int k = 0; k < 4; k++) wasm_v128_store(y + 4 * k, wasm_f32x4_mul(f[k], scale));
+}
+
+/* y[0..16) = (float)q[i] * scale + offset (the Q4_1/Q5_1 order). */
+static inline void sm_kern_store_i8x16_f32_add(float *y, v128_t q, v128_t scale, v128_t offset) {
+    v128_t f[4];
+    sm_kern_i8x16_to_f32(q, f);
+    for (int k = 0; k < 4; k++)
+        wasm_v128_store(y + 4 * k, wasm_f32x4_add(wasm_f32x4_mul(f[k], scale), offset));
+}
+
+/* y[0..16) = scale * (float)q[i] - offset (the K-quant order: dl * q - ml). */
 static inline void sm_kern_store_i8x16_f32_sub(float *y, v128_t q, v128_t scale, v128_t offset) {
-    const v128_t lo = wasm_i16x8_extend_low_i8x16(q), hi = wasm_i16x8_extend_high_i8x16(q);
-    const v128_t v[4] = {wasm_i32x4_extend_low_i16x8(lo), wasm_i32x4_extend_high_i16x8(lo),
-                         wasm_i32x4_extend_low_i16x8(hi), wasm_i32x4_extend_high_i16x8(hi)};
+    v128_t f[4];
+    sm_kern_i8x16_to_f32(q, f);
     for (int k = 0; k < 4; k++)
-        wasm_v128_store(y + 4 * k,
-                        wasm_f32x4_sub(wasm_f32x4_mul(scale, wasm_f32x4_convert_i32x4(v[k])),
-                                       offset));
+        wasm_v128_store(y + 4 * k, wasm_f32x4_sub(wasm_f32x4_mul(scale, f[k]), offset));
 }
 
-/* Four halves (zero-extended in i32 lanes) to floats, exactly as sm_kern_fp16_to_f32. Only bit
- * operations and one exact float subtraction: no int->float conversion (which LLVM scalarizes
- * once it sees 16-bit inputs) and no subnormal float operands (slow on some CPUs). */
-static inline v128_t sm_kern_half_to_f32x4(v128_t h) {
-    const v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
-    const v128_t em = wasm_v128_and(h, wasm_i32x4_splat(0x7fff));
-    const v128_t rebias = wasm_i32x4_splat(112 << 23);
-    v128_t normal = wasm_i32x4_add(wasm_i32x4_shl(em, 13), rebias);
-    /* inf / NaN: exponent 31 must become 255, one more rebias */
-    normal = wasm_i32x4_add(normal,
-                            wasm_v128_and(wasm_i32x4_gt(em, wasm_i32x4_splat(0x7bff)), rebias));
-    /* subnormal: 0.5 + em * 2^-24 is exact as a float, and so is taking 0.5 away */
-    const v128_t sub = wasm_f32x4_sub(wasm_v128_or(em, wasm_i32x4_splat(0x3f000000)),
-                                      wasm_f32x4_splat(0.5f));
-    const v128_t is_sub = wasm_i32x4_lt(em, wasm_i32x4_splat(0x0400));
-    return wasm_v128_or(sign, wasm_v128_bitselect(sub, normal, is_sub));
+/* Eight halves to floats (lo: lanes 0-3, hi: 4-7), exactly as sm_kern_fp16_to_f32. Computed in
+ * 16-bit lanes: the top half of a normal float is sign | (exponent + 112) << 7 | mantissa >> 3,
+ * its bottom half mantissa << 13; inf/NaN rebias once more. A subnormal half is em * 2^-24, made
+ * exactly as (0.5 + em * 2^-24) - 0.5 from the bits 0x3f00:em. No int->float conversion (LLVM
+ * scalarizes it for 16-bit inputs) and no subnormal float operands (slow on some CPUs). */
+static inline void sm_kern_halves_to_f32(v128_t h, v128_t *lo, v128_t *hi) {
+    const v128_t sign16 = wasm_v128_and(h, wasm_i16x8_splat((int16_t)0x8000));
+    const v128_t em = wasm_v128_and(h, wasm_i16x8_splat(0x7fff));
+    const v128_t rebias = wasm_i16x8_splat(112 << 7);
+    v128_t top = wasm_i16x8_add(wasm_u16x8_shr(em, 3), rebias);
+    top = wasm_i16x8_add(top, wasm_v128_and(wasm_i16x8_gt(em, wasm_i16x8_splat(0x7bff)), rebias));
+    top = wasm_v128_or(top, sign16);
+    const v128_t bottom = wasm_i16x8_shl(h, 13);
+    const v128_t magic = wasm_i16x8_splat(0x3f00), half = wasm_f32x4_splat(0.5f);
+    const v128_t sub_lo =
+        wasm_f32x4_sub(wasm_i16x8_shuffle(em, magic, 0, 8, 1, 9, 2, 10, 3, 11), half);
+    const v128_t sub_hi =
+        wasm_f32x4_sub(wasm_i16x8_shuffle(em, magic, 4, 12, 5, 13, 6, 14, 7, 15), half);
+    const v128_t is_sub = wasm_i16x8_lt(em, wasm_i16x8_splat(0x400));
+    const v128_t sign_lo = wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(sign16), 16);
+    const v128_t sign_hi = wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(sign16), 16);
+    *lo = wasm_v128_bitselect(wasm_v128_or(sub_lo, sign_lo),
+                              wasm_i16x8_shuffle(bottom, top, 0, 8, 1, 9, 2, 10, 3, 11),
+                              wasm_i32x4_extend_low_i16x8(is_sub));
+    *hi = wasm_v128_bitselect(wasm_v128_or(sub_hi, sign_hi),
+                              wasm_i16x8_shuffle(bottom, top, 4, 12, 5, 13, 6, 14, 7, 15),
+                              wasm_i32x4_extend_high_i16x8(is_sub));
 }
 
 /* A block's fp16 scale at any alignment, exactly as sm_kern_load_fp16 but cheaper on the common
@@ -101,7 +140,8 @@ static inline float sm_kern_load_scale(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
     if ((h & 0x7c00u) == 0x7c00u) return sm_kern_fp16_to_f32(h);
-    const uint32_t bits = sm_kern_f32_bits(sm_kern_bits_f32((uint32_t)(h & 0x7fffu) << 13) * 0x1p112f);
+    const uint32_t bits =
+        sm_kern_f32_bits(sm_kern_bits_f32((uint32_t)(h & 0x7fffu) << 13) * 0x1p112f);
     return sm_kern_bits_f32(bits | (uint32_t)(h & 0x8000u) << 16);
 }
 

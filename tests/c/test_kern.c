@@ -502,7 +502,7 @@ static void test_from_float_edges(void) {
         const sm_type_traits *r = sm_kern_traits_ref(k_types[i]), *a = sm_kern_traits(k_types[i]);
         if (!r->from_float) continue;
         int bad = 0;
-        for (int kind = 0; kind < 8; kind++) {
+        for (int kind = 0; kind < 10; kind++) {
             for (int k = 0; k < N; k++) {
                 const float g = 0.01f * rng_normal();
                 x[k] = kind == 0 ? 0.0f : kind == 1 || kind == 4 ? -0.0f : g;
@@ -516,6 +516,15 @@ static void test_from_float_edges(void) {
                 x[9] = 3.0f, x[100] = -3.0f, x[270] = -2.5f, x[271] = 2.5f;
             } else if (kind == 4) {
                 x[33] = -1.0f, x[300] = 2.0f;
+            } else if (kind >= 8) {
+                /* scale exactly 1 per block (a 127 in each): x / d hits .5 ties and their
+                 * neighbours, where half-away-from-zero and half-to-even rounding differ */
+                for (int k = 0; k < N; k++) {
+                    const float t = (float)(k % 254) * 0.5f - 63.0f;
+                    x[k] = k % 3 == 0 ? t : nextafterf(t, k % 3 == 1 ? 1e9f : -1e9f);
+                    if (kind == 9) x[k] = -x[k];
+                }
+                for (int k = 0; k < N; k += 32) x[k] = 127.0f;
             }
             a->from_float(x, qa, N);
             r->from_float(x, qr, N);
@@ -524,6 +533,22 @@ static void test_from_float_edges(void) {
         if (bad) fprintf(stderr, "%s: from_float edge rows differ: %d\n", r->name, bad);
         CHECK_EQ(bad, 0);
     }
+}
+
+/* Every half and bf16 bit pattern (subnormals, inf, NaN payloads) through the active to_float. */
+static void test_half_patterns(void) {
+    uint16_t *h = malloc(65536 * sizeof *h);
+    float *ya = malloc(65536 * sizeof *ya), *yr = malloc(65536 * sizeof *yr);
+    for (uint32_t i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    const int32_t types[] = {SM_TYPE_F16, SM_TYPE_BF16};
+    for (int t = 0; t < 2; t++) {
+        sm_kern_traits(types[t])->to_float(h, ya, 65536);
+        sm_kern_traits_ref(types[t])->to_float(h, yr, 65536);
+        CHECK(memcmp(ya, yr, 65536 * sizeof *ya) == 0);
+    }
+    free(h);
+    free(ya);
+    free(yr);
 }
 
 int main(void) {
@@ -537,5 +562,6 @@ int main(void) {
     test_vec_dot_ref();
     test_active_vs_ref();
     test_from_float_edges();
+    test_half_patterns();
     return sm_check_report("test_kern");
 }
