@@ -1,9 +1,15 @@
 /*
- * pool.c — the thread pool: workers sleep on a condition variable between regions.
+ * pool.c — the thread pool: a region is handed over through atomics, with a short spin before
+ * anyone sleeps.
  *
- * A region is published by bumping `generation`; each worker runs its share and the last one to
- * finish signals the caller. Mutex + condvar (not spinning) keeps idle sessions free of CPU use;
- * a region costs a few microseconds, small against a matmul over a weight matrix.
+ * A forward pass runs hundreds of short regions per token, so hand-over latency matters more than
+ * anything: a condition-variable wake costs tens of microseconds (more for Web Workers, where it
+ * is Atomics.wait/notify), which at decode time can cost more than the work. So workers spin on the
+ * `generation` counter for a while before sleeping on a condvar, and the caller spins on
+ * `n_pending` likewise. Sleepers register in `n_sleeping` / `caller_sleeping` under the mutex; the
+ * waker checks those after publishing (all seq_cst), so a wake-up is never lost: either the waker
+ * sees the sleeper, or the sleeper sees the new value before it waits. Idle pools sleep, costing
+ * no CPU between calls.
  */
 #include "util/pool.h"
 
@@ -16,9 +22,11 @@
 #else
 #define SM_POOL_THREADS 1
 #include <pthread.h>
+#include <stdatomic.h>
 #endif
 
 #define SM_POOL_MAX_THREADS 64
+#define SM_POOL_SPINS 200000 /* ~0.1-1 ms of polling before sleeping */
 
 #if SM_POOL_THREADS
 
@@ -27,12 +35,14 @@ struct sm_pool {
     pthread_t threads[SM_POOL_MAX_THREADS];
     int n_started;
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;   /* workers wait here for a new generation */
-    pthread_cond_t done_cv;   /* the caller waits here for n_pending == 0 */
-    unsigned generation;
-    int n_pending;
-    int stop;
-    sm_pool_fn fn;
+    pthread_cond_t work_cv;      /* workers sleep here waiting for a new generation */
+    pthread_cond_t done_cv;      /* the caller sleeps here waiting for n_pending == 0 */
+    atomic_uint generation;      /* bumped to publish a region */
+    atomic_int n_pending;        /* workers still running the current region */
+    atomic_int n_sleeping;       /* workers inside the work_cv wait */
+    atomic_int caller_sleeping;  /* the caller is inside the done_cv wait */
+    atomic_int stop;
+    sm_pool_fn fn;               /* written before generation is bumped, read after */
     void *ctx;
 };
 
@@ -41,25 +51,36 @@ typedef struct pool_worker_arg {
     int ith;
 } pool_worker_arg;
 
+/* Waits until generation != seen (or stop); returns the new generation. */
+static unsigned wait_for_work(sm_pool *pool, unsigned seen) {
+    for (int i = 0; i < SM_POOL_SPINS; i++) {
+        unsigned g = atomic_load(&pool->generation);
+        if (g != seen || atomic_load(&pool->stop)) return g;
+    }
+    pthread_mutex_lock(&pool->mu);
+    atomic_fetch_add(&pool->n_sleeping, 1);
+    while (atomic_load(&pool->generation) == seen && !atomic_load(&pool->stop))
+        pthread_cond_wait(&pool->work_cv, &pool->mu);
+    atomic_fetch_sub(&pool->n_sleeping, 1);
+    pthread_mutex_unlock(&pool->mu);
+    return atomic_load(&pool->generation);
+}
 
 static void *pool_worker(void *arg) {
     sm_pool *pool = ((pool_worker_arg *)arg)->pool;
-    int ith = ((pool_worker_arg *)arg)->ith;
+    const int ith = ((pool_worker_arg *)arg)->ith;
     free(arg);
     unsigned seen = 0;
-    pthread_mutex_lock(&pool->mu);
     for (;;) {
-        while (!pool->stop && pool->generation == seen) pthread_cond_wait(&pool->work_cv, &pool->mu);
-        if (pool->stop) break;
-        seen = pool->generation;
-        sm_pool_fn fn = pool->fn;
-        void *ctx = pool->ctx;
-        pthread_mutex_unlock(&pool->mu);
-        fn(ctx, ith, pool->n_threads);
-        pthread_mutex_lock(&pool->mu);
-        if (--pool->n_pending == 0) pthread_cond_signal(&pool->done_cv);
+        seen = wait_for_work(pool, seen);
+        if (atomic_load(&pool->stop)) break;
+        pool->fn(pool->ctx, ith, pool->n_threads);
+        if (atomic_fetch_sub(&pool->n_pending, 1) == 1 && atomic_load(&pool->caller_sleeping)) {
+            pthread_mutex_lock(&pool->mu);
+            pthread_cond_signal(&pool->done_cv);
+            pthread_mutex_unlock(&pool->mu);
+        }
     }
-    pthread_mutex_unlock(&pool->mu);
     return NULL;
 }
 
@@ -75,12 +96,16 @@ sm_status sm_pool_new(int n_threads, sm_pool **out, sm_error *err) {
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
+    atomic_init(&pool->generation, 0);
+    atomic_init(&pool->n_pending, 0);
+    atomic_init(&pool->n_sleeping, 0);
+    atomic_init(&pool->caller_sleeping, 0);
+    atomic_init(&pool->stop, 0);
     for (int i = 1; i < n_threads; i++) {
         pool_worker_arg *arg = malloc(sizeof *arg);
-        if (!arg || (arg->pool = pool, arg->ith = i,
-                     pthread_create(&pool->threads[i], NULL, pool_worker, arg) != 0)) {
+        if (arg) *arg = (pool_worker_arg){.pool = pool, .ith = i};
+        if (!arg || pthread_create(&pool->threads[i], NULL, pool_worker, arg) != 0) {
             free(arg);
-            pool->n_threads = i; /* run with the threads we got; report failure to the caller */
             sm_pool_free(pool);
             return sm_err(err, SM_ERR_NOMEM, "could not start worker thread %d of %d", i, n_threads);
         }
@@ -93,7 +118,7 @@ sm_status sm_pool_new(int n_threads, sm_pool **out, sm_error *err) {
 void sm_pool_free(sm_pool *pool) {
     if (!pool) return;
     pthread_mutex_lock(&pool->mu);
-    pool->stop = 1;
+    atomic_store(&pool->stop, 1);
     pthread_cond_broadcast(&pool->work_cv);
     pthread_mutex_unlock(&pool->mu);
     for (int i = 1; i <= pool->n_started; i++) pthread_join(pool->threads[i], NULL);
@@ -110,16 +135,22 @@ void sm_pool_run(sm_pool *pool, sm_pool_fn fn, void *ctx) {
         fn(ctx, 0, 1);
         return;
     }
-    pthread_mutex_lock(&pool->mu);
     pool->fn = fn;
     pool->ctx = ctx;
-    pool->n_pending = pool->n_threads - 1;
-    pool->generation++;
-    pthread_cond_broadcast(&pool->work_cv);
-    pthread_mutex_unlock(&pool->mu);
+    atomic_store(&pool->n_pending, pool->n_threads - 1);
+    atomic_fetch_add(&pool->generation, 1); /* publishes fn, ctx and n_pending */
+    if (atomic_load(&pool->n_sleeping) > 0) {
+        pthread_mutex_lock(&pool->mu);
+        pthread_cond_broadcast(&pool->work_cv);
+        pthread_mutex_unlock(&pool->mu);
+    }
     fn(ctx, 0, pool->n_threads);
+    for (int i = 0; i < SM_POOL_SPINS; i++)
+        if (atomic_load(&pool->n_pending) == 0) return;
     pthread_mutex_lock(&pool->mu);
-    while (pool->n_pending > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
+    atomic_store(&pool->caller_sleeping, 1);
+    while (atomic_load(&pool->n_pending) > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
+    atomic_store(&pool->caller_sleeping, 0);
     pthread_mutex_unlock(&pool->mu);
 }
 

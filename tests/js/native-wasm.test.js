@@ -12,9 +12,10 @@ import { join } from 'node:path';
 
 import { convertLlama2cFile } from '../../bindings/js/convert/llama2c.js';
 import { writeRandomLlama } from './support/random-model.js';
-import { NATIVE_DRIVER, disposeEngines, nativeGreedy, relMaxDiff, wasmGreedy } from './support/engine-run.js';
+import { NATIVE_DRIVER, disposeEngines, nativeGreedy, wasmGreedy } from './support/engine-run.js';
 import { STORIES_BIN, sharedOrSkip } from './support/shared-data.js';
 import { TOLERANCE } from './support/tolerance.js';
+import { compareRuns } from './support/compare.js';
 
 /** @type {string} */ let dir;
 before(async () => {
@@ -34,10 +35,7 @@ for (const weightType of /** @type {const} */ (['F32', 'F16', 'BF16', 'Q8_0', 'Q
     await writeRandomLlama(path, { weightType, n_head: 8, n_head_kv: 2, seed: 31 });
     const wasm = await wasmGreedy(path, PROMPT, 32);
     const native = await nativeGreedy(path, PROMPT, 32, { nVocab: wasm.logits[0].length, threads: 2 });
-    for (let i = 0; i < wasm.tokens.length; i++) {
-      assert.ok(relMaxDiff(native.logits[i], wasm.logits[i]) <= TOLERANCE[weightType], `step ${i}`);
-      if (native.tokens[i] !== wasm.tokens[i]) break; // a near-tie: the checks above bound it
-    }
+    compareRuns(native, wasm, TOLERANCE[weightType]);
   });
 }
 
