@@ -59,6 +59,7 @@ static inline void gb_put_le(gb_buf *b, uint64_t v, unsigned n) {
 }
 
 static inline void gb_put_u8(gb_buf *b, uint8_t v) { gb_put_le(b, v, 1); }
+static inline void gb_put_u16(gb_buf *b, uint16_t v) { gb_put_le(b, v, 2); }
 static inline void gb_put_u32(gb_buf *b, uint32_t v) { gb_put_le(b, v, 4); }
 static inline void gb_put_u64(gb_buf *b, uint64_t v) { gb_put_le(b, v, 8); }
 static inline void gb_put_f32(gb_buf *b, float f) {

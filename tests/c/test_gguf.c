@@ -12,68 +12,25 @@
 #include <string.h>
 
 #include "check.h"
+#include "gguf_build.h"
 #include "io/gguf.h"
 #include "io/reader.h"
 
-/* ---- a growable little-endian writer --------------------------------------------------------- */
+/* Raw writing goes through gguf_build.h's byte buffer; the helpers below write header and key
+ * fields one at a time so tests can build files the builder would refuse to make. */
 
-typedef struct wbuf {
-    uint8_t *p;
-    size_t n, cap;
-} wbuf;
-
-static void put(wbuf *b, const void *x, size_t n) {
-    if (b->n + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n) cap *= 2;
-        uint8_t *p = realloc(b->p, cap);
-        if (!p) {
-            fprintf(stderr, "test_gguf: out of memory\n");
-            exit(2);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, x, n);
-    b->n += n;
+static void put_key(gb_buf *b, const char *key, sm_gguf_vtype t) {
+    gb_put_str(b, key);
+    gb_put_u32(b, (uint32_t)t);
 }
-
-static void put_le(wbuf *b, uint64_t v, unsigned n) {
-    uint8_t t[8];
-    for (unsigned i = 0; i < n; i++) t[i] = (uint8_t)(v >> (8 * i));
-    put(b, t, n);
+static void put_header(gb_buf *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv) {
+    gb_put(b, "GGUF", 4);
+    gb_put_u32(b, version);
+    gb_put_u64(b, n_tensors);
+    gb_put_u64(b, n_kv);
 }
-
-static void put_u8(wbuf *b, uint8_t v) { put_le(b, v, 1); }
-static void put_u16(wbuf *b, uint16_t v) { put_le(b, v, 2); }
-static void put_u32(wbuf *b, uint32_t v) { put_le(b, v, 4); }
-static void put_u64(wbuf *b, uint64_t v) { put_le(b, v, 8); }
-static void put_f32(wbuf *b, float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    put_u32(b, u);
-}
-static void put_f64(wbuf *b, double d) {
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    put_u64(b, u);
-}
-static void put_str(wbuf *b, const char *s) {
-    put_u64(b, strlen(s));
-    put(b, s, strlen(s));
-}
-static void put_key(wbuf *b, const char *key, sm_gguf_vtype t) {
-    put_str(b, key);
-    put_u32(b, (uint32_t)t);
-}
-static void put_header(wbuf *b, uint32_t version, uint64_t n_tensors, uint64_t n_kv) {
-    put(b, "GGUF", 4);
-    put_u32(b, version);
-    put_u64(b, n_tensors);
-    put_u64(b, n_kv);
-}
-static void pad_to(wbuf *b, size_t alignment) {
-    while (b->n % alignment) put_u8(b, 0);
+static void pad_to(gb_buf *b, size_t alignment) {
+    while (b->n % alignment) gb_put_u8(b, 0);
 }
 
 typedef struct tspec {
@@ -101,46 +58,46 @@ static uint64_t aligned(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 static uint8_t pattern(size_t k, uint64_t i) { return (uint8_t)(k * 31 + i * 7 + 1); }
 
 /* Writes every value type; with alignment != 0 also general.alignment. Returns the kv count. */
-static uint64_t put_all_kvs(wbuf *b, uint32_t alignment) {
-    put_key(b, "general.architecture", SM_GGUF_STRING); put_str(b, "llama");
-    put_key(b, "t.u8", SM_GGUF_UINT8); put_u8(b, 200);
-    put_key(b, "t.i8", SM_GGUF_INT8); put_u8(b, (uint8_t)-100);
-    put_key(b, "t.u16", SM_GGUF_UINT16); put_u16(b, 60000);
-    put_key(b, "t.i16", SM_GGUF_INT16); put_u16(b, (uint16_t)-30000);
-    put_key(b, "t.u32", SM_GGUF_UINT32); put_u32(b, 4000000000u);
-    put_key(b, "t.i32", SM_GGUF_INT32); put_u32(b, (uint32_t)-2000000000);
-    put_key(b, "t.f32", SM_GGUF_FLOAT32); put_f32(b, 1.5f);
-    put_key(b, "t.true", SM_GGUF_BOOL); put_u8(b, 1);
-    put_key(b, "t.false", SM_GGUF_BOOL); put_u8(b, 0);
-    put_key(b, "t.str", SM_GGUF_STRING); put_str(b, "hello, world");
-    put_key(b, "t.empty", SM_GGUF_STRING); put_str(b, "");
-    put_key(b, "t.u64", SM_GGUF_UINT64); put_u64(b, 0xFEDCBA9876543210ull);
-    put_key(b, "t.i64", SM_GGUF_INT64); put_u64(b, (uint64_t)INT64_MIN);
-    put_key(b, "t.f64", SM_GGUF_FLOAT64); put_f64(b, -2.25e300);
-    put_key(b, "t.arr_i32", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_INT32); put_u64(b, 3);
-    put_u32(b, 1); put_u32(b, (uint32_t)-2); put_u32(b, 3);
-    put_key(b, "t.arr_str", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_STRING); put_u64(b, 4);
-    put_str(b, "a"); put_str(b, "bc"); put_str(b, ""); put_str(b, "def");
-    put_key(b, "t.arr_bool", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_BOOL); put_u64(b, 3);
-    put_u8(b, 1); put_u8(b, 0); put_u8(b, 1);
-    put_key(b, "t.arr_f64", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_FLOAT64); put_u64(b, 2);
-    put_f64(b, 0.5); put_f64(b, -1.0);
-    put_key(b, "t.arr_empty", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_UINT64); put_u64(b, 0);
+static uint64_t put_all_kvs(gb_buf *b, uint32_t alignment) {
+    put_key(b, "general.architecture", SM_GGUF_STRING); gb_put_str(b, "llama");
+    put_key(b, "t.u8", SM_GGUF_UINT8); gb_put_u8(b, 200);
+    put_key(b, "t.i8", SM_GGUF_INT8); gb_put_u8(b, (uint8_t)-100);
+    put_key(b, "t.u16", SM_GGUF_UINT16); gb_put_u16(b, 60000);
+    put_key(b, "t.i16", SM_GGUF_INT16); gb_put_u16(b, (uint16_t)-30000);
+    put_key(b, "t.u32", SM_GGUF_UINT32); gb_put_u32(b, 4000000000u);
+    put_key(b, "t.i32", SM_GGUF_INT32); gb_put_u32(b, (uint32_t)-2000000000);
+    put_key(b, "t.f32", SM_GGUF_FLOAT32); gb_put_f32(b, 1.5f);
+    put_key(b, "t.true", SM_GGUF_BOOL); gb_put_u8(b, 1);
+    put_key(b, "t.false", SM_GGUF_BOOL); gb_put_u8(b, 0);
+    put_key(b, "t.str", SM_GGUF_STRING); gb_put_str(b, "hello, world");
+    put_key(b, "t.empty", SM_GGUF_STRING); gb_put_str(b, "");
+    put_key(b, "t.u64", SM_GGUF_UINT64); gb_put_u64(b, 0xFEDCBA9876543210ull);
+    put_key(b, "t.i64", SM_GGUF_INT64); gb_put_u64(b, (uint64_t)INT64_MIN);
+    put_key(b, "t.f64", SM_GGUF_FLOAT64); gb_put_f64(b, -2.25e300);
+    put_key(b, "t.arr_i32", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_INT32); gb_put_u64(b, 3);
+    gb_put_u32(b, 1); gb_put_u32(b, (uint32_t)-2); gb_put_u32(b, 3);
+    put_key(b, "t.arr_str", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_STRING); gb_put_u64(b, 4);
+    gb_put_str(b, "a"); gb_put_str(b, "bc"); gb_put_str(b, ""); gb_put_str(b, "def");
+    put_key(b, "t.arr_bool", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_BOOL); gb_put_u64(b, 3);
+    gb_put_u8(b, 1); gb_put_u8(b, 0); gb_put_u8(b, 1);
+    put_key(b, "t.arr_f64", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_FLOAT64); gb_put_u64(b, 2);
+    gb_put_f64(b, 0.5); gb_put_f64(b, -1.0);
+    put_key(b, "t.arr_empty", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_UINT64); gb_put_u64(b, 0);
     /* [[u8 1, 2], [str "x", "yz"], [[i16 -7]], [] of f32] */
-    put_key(b, "t.nested", SM_GGUF_ARRAY); put_u32(b, SM_GGUF_ARRAY); put_u64(b, 4);
-    put_u32(b, SM_GGUF_UINT8); put_u64(b, 2); put_u8(b, 1); put_u8(b, 2);
-    put_u32(b, SM_GGUF_STRING); put_u64(b, 2); put_str(b, "x"); put_str(b, "yz");
-    put_u32(b, SM_GGUF_ARRAY); put_u64(b, 1);
-    put_u32(b, SM_GGUF_INT16); put_u64(b, 1); put_u16(b, (uint16_t)-7);
-    put_u32(b, SM_GGUF_FLOAT32); put_u64(b, 0);
+    put_key(b, "t.nested", SM_GGUF_ARRAY); gb_put_u32(b, SM_GGUF_ARRAY); gb_put_u64(b, 4);
+    gb_put_u32(b, SM_GGUF_UINT8); gb_put_u64(b, 2); gb_put_u8(b, 1); gb_put_u8(b, 2);
+    gb_put_u32(b, SM_GGUF_STRING); gb_put_u64(b, 2); gb_put_str(b, "x"); gb_put_str(b, "yz");
+    gb_put_u32(b, SM_GGUF_ARRAY); gb_put_u64(b, 1);
+    gb_put_u32(b, SM_GGUF_INT16); gb_put_u64(b, 1); gb_put_u16(b, (uint16_t)-7);
+    gb_put_u32(b, SM_GGUF_FLOAT32); gb_put_u64(b, 0);
     if (alignment == 0) return N_VALID_KV;
-    put_key(b, "general.alignment", SM_GGUF_UINT32); put_u32(b, alignment);
+    put_key(b, "general.alignment", SM_GGUF_UINT32); gb_put_u32(b, alignment);
     return N_VALID_KV + 1;
 }
 
 /* A complete valid file. alignment 0 = no general.alignment key (default 32). The last tensor's
  * data ends the file, so every shorter prefix must fail. *meta_end = end of the tensor infos. */
-static void build_valid(wbuf *b, uint32_t version, uint32_t alignment, size_t *meta_end) {
+static void build_valid(gb_buf *b, uint32_t version, uint32_t alignment, size_t *meta_end) {
     uint64_t a = alignment ? alignment : 32;
     put_header(b, version, N_VALID_TENSORS, 0);
     uint64_t n_kv = put_all_kvs(b, alignment);
@@ -148,17 +105,17 @@ static void build_valid(wbuf *b, uint32_t version, uint32_t alignment, size_t *m
     uint64_t off = 0;
     for (size_t k = 0; k < N_VALID_TENSORS; k++) {
         const tspec *t = &valid_tensors[k];
-        put_str(b, t->name);
-        put_u32(b, t->n_dims);
-        for (uint32_t d = 0; d < t->n_dims; d++) put_u64(b, t->ne[d]);
-        put_u32(b, t->type);
-        put_u64(b, off);
+        gb_put_str(b, t->name);
+        gb_put_u32(b, t->n_dims);
+        for (uint32_t d = 0; d < t->n_dims; d++) gb_put_u64(b, t->ne[d]);
+        gb_put_u32(b, t->type);
+        gb_put_u64(b, off);
         off = aligned(off + t->n_bytes, a);
     }
     *meta_end = b->n;
     pad_to(b, (size_t)a);
     for (size_t k = 0; k < N_VALID_TENSORS; k++) {
-        for (uint64_t i = 0; i < valid_tensors[k].n_bytes; i++) put_u8(b, pattern(k, i));
+        for (uint64_t i = 0; i < valid_tensors[k].n_bytes; i++) gb_put_u8(b, pattern(k, i));
         if (k + 1 < N_VALID_TENSORS) pad_to(b, (size_t)a);
     }
 }
@@ -360,7 +317,7 @@ static void test_tensors(const sm_gguf *g, uint32_t alignment, size_t size) {
 }
 
 static void test_valid(uint32_t version, uint32_t alignment) {
-    wbuf b = {0};
+    gb_buf b = {0};
     size_t meta_end;
     sm_gguf g;
     sm_error e;
@@ -388,7 +345,7 @@ static void test_valid(uint32_t version, uint32_t alignment) {
 /* ---- robustness ------------------------------------------------------------------------------- */
 
 static void test_truncations(uint32_t alignment) {
-    wbuf b = {0};
+    gb_buf b = {0};
     size_t meta_end;
     sm_gguf g;
     sm_error e;
@@ -404,7 +361,7 @@ static void test_truncations(uint32_t alignment) {
 
 static void test_mutations(uint32_t alignment) {
     static const int values[] = {-1 /* xor 0xFF */, 0x00, 0x7F, 0x80};
-    wbuf b = {0};
+    gb_buf b = {0};
     size_t meta_end;
     sm_gguf g;
     sm_error e;
@@ -426,17 +383,17 @@ static void test_mutations(uint32_t alignment) {
 
 /* ---- specific errors -------------------------------------------------------------------------- */
 
-static sm_status parse_buf(const wbuf *b, sm_error *e) {
+static sm_status parse_buf(const gb_buf *b, sm_error *e) {
     sm_gguf g;
     return parse_copy(b->p, b->n, &g, e);
 }
 
 static void test_header_errors(void) {
-    wbuf b = {0};
+    gb_buf b = {0};
     sm_error e;
     sm_gguf g;
 
-    put(&b, "GGUX", 4); put_u32(&b, 3); put_u64(&b, 0); put_u64(&b, 0);
+    gb_put(&b, "GGUX", 4); gb_put_u32(&b, 3); gb_put_u64(&b, 0); gb_put_u64(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "magic") && has(&e, "offset 0"));
 
@@ -458,20 +415,20 @@ static void test_header_errors(void) {
     CHECK_EQ(sm_gguf_parse(NULL, 0, &g, &e), SM_ERR_FORMAT); /* empty: truncated magic */
 
     /* counts far beyond what the file could hold fail before any allocation */
-    b.n = 0; put_header(&b, 3, 0, (uint64_t)1 << 60); while (b.n < 100) put_u8(&b, 0);
+    b.n = 0; put_header(&b, 3, 0, (uint64_t)1 << 60); while (b.n < 100) gb_put_u8(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key/value count 1152921504606846976 at offset 16"));
-    b.n = 0; put_header(&b, 3, (uint64_t)1 << 60, 0); while (b.n < 100) put_u8(&b, 0);
+    b.n = 0; put_header(&b, 3, (uint64_t)1 << 60, 0); while (b.n < 100) gb_put_u8(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "tensor count"));
     b.n = 0; put_header(&b, 3, UINT64_MAX, UINT64_MAX);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
-    b.n = 0; put_header(&b, 3, 2, 3); while (b.n < 24 + 3 * 13 + 2 * 32 - 1) put_u8(&b, 0);
+    b.n = 0; put_header(&b, 3, 2, 3); while (b.n < 24 + 3 * 13 + 2 * 32 - 1) gb_put_u8(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT); /* each fits alone, not both */
     CHECK(has(&e, "cannot both fit"));
 
     /* a file without tensors may end without padding, as llama.cpp's vocab files do */
-    b.n = 0; put_header(&b, 2, 0, 1); put_key(&b, "a", SM_GGUF_UINT8); put_u8(&b, 7);
+    b.n = 0; put_header(&b, 2, 0, 1); put_key(&b, "a", SM_GGUF_UINT8); gb_put_u8(&b, 7);
     CHECK_EQ(sm_gguf_parse(b.p, b.n, &g, &e), SM_OK);
     CHECK_EQ(g.data_offset, b.n);
     CHECK_EQ(g.version, 2);
@@ -485,86 +442,86 @@ static void test_header_errors(void) {
 }
 
 static void test_kv_errors(void) {
-    wbuf b = {0};
+    gb_buf b = {0};
     sm_error e;
 
     /* key length past the end; key at offset 24 */
-    put_header(&b, 3, 0, 1); put_u64(&b, 1000); put(&b, "abcdefghijklmnop", 16);
+    put_header(&b, 3, 0, 1); gb_put_u64(&b, 1000); gb_put(&b, "abcdefghijklmnop", 16);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "string length 1000") && has(&e, "past the end at offset 24"));
 
     /* string value length past the end; the value starts at 24 + 8 + 3 + 4 = 39 */
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.s", SM_GGUF_STRING);
-    put_u64(&b, 0xFFFFFFFFFFFFFFF0ull); put(&b, "xyz", 3);
+    gb_put_u64(&b, 0xFFFFFFFFFFFFFFF0ull); gb_put(&b, "xyz", 3);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key 'k.s'") && has(&e, "string length") && has(&e, "past the end at offset 39"));
 
     /* array length past the end, fixed and string elements; count at 39 + 4 = 43 */
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.a", SM_GGUF_ARRAY);
-    put_u32(&b, SM_GGUF_UINT32); put_u64(&b, 5); put_u32(&b, 1); put_u32(&b, 2);
+    gb_put_u32(&b, SM_GGUF_UINT32); gb_put_u64(&b, 5); gb_put_u32(&b, 1); gb_put_u32(&b, 2);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key 'k.a'") && has(&e, "array length 5 at offset 43") && has(&e, "past the end"));
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.a", SM_GGUF_ARRAY);
-    put_u32(&b, SM_GGUF_STRING); put_u64(&b, (uint64_t)1 << 60); put_str(&b, "x");
+    gb_put_u32(&b, SM_GGUF_STRING); gb_put_u64(&b, (uint64_t)1 << 60); gb_put_str(&b, "x");
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "array length 1152921504606846976"));
     /* a string element past the end inside an array */
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.a", SM_GGUF_ARRAY);
-    put_u32(&b, SM_GGUF_STRING); put_u64(&b, 2); put_str(&b, "x"); put_u64(&b, 9); put(&b, "y", 1);
+    gb_put_u32(&b, SM_GGUF_STRING); gb_put_u64(&b, 2); gb_put_str(&b, "x"); gb_put_u64(&b, 9); gb_put(&b, "y", 1);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key 'k.a'") && has(&e, "string length 9"));
 
     /* unknown value types, top level and as array elements */
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.t", (sm_gguf_vtype)13); put_u64(&b, 0);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.t", (sm_gguf_vtype)13); gb_put_u64(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "unknown value type 13 at offset 35"));
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.t", SM_GGUF_ARRAY); put_u32(&b, 0xFFFFFFFFu);
-    put_u64(&b, 0);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.t", SM_GGUF_ARRAY); gb_put_u32(&b, 0xFFFFFFFFu);
+    gb_put_u64(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "unknown value type 4294967295"));
 
     /* bools must be 0 or 1 */
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.b", SM_GGUF_BOOL); put_u8(&b, 2);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.b", SM_GGUF_BOOL); gb_put_u8(&b, 2);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key 'k.b'") && has(&e, "bool value 2"));
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.b", SM_GGUF_ARRAY); put_u32(&b, SM_GGUF_BOOL);
-    put_u64(&b, 3); put_u8(&b, 1); put_u8(&b, 0); put_u8(&b, 0x80);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.b", SM_GGUF_ARRAY); gb_put_u32(&b, SM_GGUF_BOOL);
+    gb_put_u64(&b, 3); gb_put_u8(&b, 1); gb_put_u8(&b, 0); gb_put_u8(&b, 0x80);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "bool element 2 is 128"));
 
     /* duplicates and empty keys */
-    b.n = 0; put_header(&b, 3, 0, 3); put_key(&b, "k.x", SM_GGUF_UINT8); put_u8(&b, 1);
-    put_key(&b, "k.y", SM_GGUF_UINT8); put_u8(&b, 1); put_key(&b, "k.x", SM_GGUF_INT8); put_u8(&b, 1);
+    b.n = 0; put_header(&b, 3, 0, 3); put_key(&b, "k.x", SM_GGUF_UINT8); gb_put_u8(&b, 1);
+    put_key(&b, "k.y", SM_GGUF_UINT8); gb_put_u8(&b, 1); put_key(&b, "k.x", SM_GGUF_INT8); gb_put_u8(&b, 1);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "duplicate key 'k.x' at offset 56"));
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "", SM_GGUF_UINT8); put_u8(&b, 1);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "", SM_GGUF_UINT8); gb_put_u8(&b, 1);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "empty key"));
 
     /* non-printable key bytes are not copied into messages */
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k\n\x01", SM_GGUF_BOOL); put_u8(&b, 9);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k\n\x01", SM_GGUF_BOOL); gb_put_u8(&b, 9);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "key 'k?\?'")); /* "k??" */
 
     /* nesting beyond the limit */
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "k.deep", SM_GGUF_ARRAY);
-    for (int i = 0; i < 40; i++) { put_u32(&b, SM_GGUF_ARRAY); put_u64(&b, 1); }
-    put_u32(&b, SM_GGUF_UINT8); put_u64(&b, 0);
+    for (int i = 0; i < 40; i++) { gb_put_u32(&b, SM_GGUF_ARRAY); gb_put_u64(&b, 1); }
+    gb_put_u32(&b, SM_GGUF_UINT8); gb_put_u64(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "nested deeper"));
     free(b.p);
 }
 
 static void test_alignment_errors(void) {
-    wbuf b = {0};
+    gb_buf b = {0};
     sm_error e;
-    put_header(&b, 3, 0, 1); put_key(&b, "general.alignment", SM_GGUF_UINT32); put_u32(&b, 48);
+    put_header(&b, 3, 0, 1); put_key(&b, "general.alignment", SM_GGUF_UINT32); gb_put_u32(&b, 48);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "general.alignment is 48"));
-    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "general.alignment", SM_GGUF_UINT32); put_u32(&b, 0);
+    b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "general.alignment", SM_GGUF_UINT32); gb_put_u32(&b, 0);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     b.n = 0; put_header(&b, 3, 0, 1); put_key(&b, "general.alignment", SM_GGUF_UINT64);
-    put_u64(&b, 32);
+    gb_put_u64(&b, 32);
     CHECK_EQ(parse_buf(&b, &e), SM_ERR_FORMAT);
     CHECK(has(&e, "type UINT64"));
     free(b.p);
@@ -572,24 +529,24 @@ static void test_alignment_errors(void) {
 
 /* A file of one kv (general.alignment = 32) and the given tensor infos, then `data_len` bytes of
  * data after the padding. `ne` lists n_dims values. */
-static void tensor_file(wbuf *b, const char *const *names, size_t n, uint32_t n_dims,
+static void tensor_file(gb_buf *b, const char *const *names, size_t n, uint32_t n_dims,
                         const uint64_t *ne, uint32_t type, uint64_t offset, size_t data_len) {
     b->n = 0;
     put_header(b, 3, n, 1);
-    put_key(b, "general.alignment", SM_GGUF_UINT32); put_u32(b, 32);
+    put_key(b, "general.alignment", SM_GGUF_UINT32); gb_put_u32(b, 32);
     for (size_t k = 0; k < n; k++) {
-        put_str(b, names[k]);
-        put_u32(b, n_dims);
-        for (uint32_t d = 0; d < n_dims; d++) put_u64(b, ne[d]);
-        put_u32(b, type);
-        put_u64(b, offset + 64 * k);
+        gb_put_str(b, names[k]);
+        gb_put_u32(b, n_dims);
+        for (uint32_t d = 0; d < n_dims; d++) gb_put_u64(b, ne[d]);
+        gb_put_u32(b, type);
+        gb_put_u64(b, offset + 64 * k);
     }
     pad_to(b, 32);
-    for (size_t i = 0; i < data_len; i++) put_u8(b, (uint8_t)i);
+    for (size_t i = 0; i < data_len; i++) gb_put_u8(b, (uint8_t)i);
 }
 
 static void test_tensor_errors(void) {
-    wbuf b = {0};
+    gb_buf b = {0};
     sm_error e;
     const char *one[] = {"w"}, *two[] = {"w", "v"}, *dup[] = {"w", "w"};
     uint64_t ne16[] = {16, 1}, ne33[] = {33}, ne0[] = {16, 0}, neg[] = {16, (uint64_t)-3};
@@ -663,21 +620,21 @@ static void test_tensor_errors(void) {
 /* A tokenizer-sized array (150k strings) and many keys parse in one pass; duplicate detection on
  * many names must not be quadratic (this would take minutes if it were). */
 static void test_large(void) {
-    wbuf b = {0};
+    gb_buf b = {0};
     sm_gguf g;
     sm_error e;
     char key[32];
     enum { N_TOK = 150000, N_KEYS = 40000 };
     put_header(&b, 3, 0, N_KEYS + 1);
-    put_key(&b, "tokenizer.ggml.tokens", SM_GGUF_ARRAY); put_u32(&b, SM_GGUF_STRING);
-    put_u64(&b, N_TOK);
+    put_key(&b, "tokenizer.ggml.tokens", SM_GGUF_ARRAY); gb_put_u32(&b, SM_GGUF_STRING);
+    gb_put_u64(&b, N_TOK);
     for (int i = 0; i < N_TOK; i++) {
         snprintf(key, sizeof key, "tok%d", i);
-        put_str(&b, key);
+        gb_put_str(&b, key);
     }
     for (int i = 0; i < N_KEYS; i++) {
         snprintf(key, sizeof key, "k.%d", i);
-        put_key(&b, key, SM_GGUF_UINT8); put_u8(&b, (uint8_t)i);
+        put_key(&b, key, SM_GGUF_UINT8); gb_put_u8(&b, (uint8_t)i);
     }
     CHECK_EQ(sm_gguf_parse(b.p, b.n, &g, &e), SM_OK);
     sm_gguf_array a;
