@@ -38,7 +38,7 @@ sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_bat
     f->up = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
     f->out = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
     f->scores = malloc((size_t)f->n_threads * n_ctx * sizeof(float));
-    f->rope = malloc((size_t)n_batch * (hp->n_rot / 2 + 1) * sizeof *f->rope);
+    f->rope = malloc((size_t)n_batch * (size_t)(hp->n_rot / 2) * sizeof *f->rope);
     /* F32 is the widest vec_dot_type (4 bytes per element), so this fits every conversion */
     f->xq = malloc((size_t)n_batch * widest * sizeof(float));
     if (!f->k_cache || !f->v_cache || !f->x || !f->xb || !f->q || !f->k || !f->v || !f->gate ||
