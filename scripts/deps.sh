@@ -17,7 +17,12 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
 fi
 
-# node_modules: install from the lockfile when missing or older than it
+# node_modules: install from the lockfile when missing or older than it. Not `npm ci`: the registry
+# this project reaches lacks some of node-llama-cpp 3.22.1's optional per-platform packages (Windows,
+# macOS, riscv64), so the lockfile cannot list them and `npm ci` refuses it as out of sync, while
+# `npm install` honours the lockfile and skips the missing optional packages (.npmrc omits
+# optional ones anyway). 3.22 is the first release that exposes raw logits, which the parity tests
+# need.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
