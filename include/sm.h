@@ -157,6 +157,82 @@ void sm_session_cancel(sm_session *session);
 /* The session's last error message ("" when none). Owned by the session. */
 const char *sm_session_last_error(const sm_session *session);
 
+/* ------------------------------------------------------------------------------------------- */
+/* Tokenizers                                                                                   */
+/* ------------------------------------------------------------------------------------------- */
+
+typedef struct sm_tokenizer sm_tokenizer; /* immutable after load; safe to share across threads */
+
+/*
+ * Builds a tokenizer from a GGUF file's tokenizer.* metadata alone; the file may hold no tensors
+ * (a vocab-only file). Borrowed: `data` must outlive the tokenizer (token texts are views into it).
+ * On success *out owns a new tokenizer, freed with sm_tokenizer_free; on failure *out is NULL and
+ * `err` (optional) names the problem (unknown tokenizer.ggml.model, arrays of different lengths,
+ * ids out of range, merges naming missing tokens).
+ */
+sm_status sm_tokenizer_load_from_memory(const void *data, size_t size, sm_tokenizer **out,
+                                        sm_error *err);
+
+/* Frees a tokenizer from sm_tokenizer_load_from_memory. NULL is a no-op. Never pass the one that
+ * sm_model_tokenizer returns: the model owns that. */
+void sm_tokenizer_free(sm_tokenizer *tok);
+
+/* The model's tokenizer, owned by the model; NULL when its file has no tokenizer metadata. */
+const sm_tokenizer *sm_model_tokenizer(const sm_model *model);
+
+/* Facts about a tokenizer. Ids are -1 when the file names none. */
+typedef struct sm_tokenizer_info {
+    const char *kind;     /* "llama" (SentencePiece), "gpt2" (byte-level BPE), "bert", "char" */
+    const char *pre;      /* BPE pre-tokenizer name in use ("default", "llama-bpe", ...) */
+    const char *warning;  /* "" or e.g. why an unknown pre-tokenizer fell back to the default */
+    int32_t n_tokens;
+    int32_t bos, eos, eot, unk, pad, sep;
+    int32_t add_bos, add_eos; /* what SM_TOKENIZE_ADD_SPECIAL adds */
+} sm_tokenizer_info;
+
+sm_status sm_tokenizer_get_info(const sm_tokenizer *tok, sm_tokenizer_info *info);
+
+enum {
+    SM_TOKENIZE_ADD_SPECIAL = 1u << 0,   /* add BOS/EOS as the tokenizer's metadata asks */
+    SM_TOKENIZE_PARSE_SPECIAL = 1u << 1  /* turn control/user-defined token text ("<|im_start|>")
+                                            into its id; off for untrusted text */
+};
+
+/*
+ * Splits `len` bytes of UTF-8 text into token ids. Writes at most n_max ids to `toks` and sets
+ * *n_out to the number the text needs (like snprintf: when *n_out > n_max, call again with a
+ * bigger buffer). Invalid UTF-8 is tokenized byte by byte (byte tokens), never rejected.
+ */
+sm_status sm_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uint32_t flags,
+                      int32_t *toks, int32_t n_max, int32_t *n_out);
+
+enum {
+    SM_DETOK_RENDER_SPECIAL = 1u << 0 /* render control tokens' text (default: they render as "") */
+};
+
+/*
+ * The bytes token `id` stands for in decoded text (SentencePiece's U+2581 as a space, byte
+ * tokens as their byte, byte-level BPE mapped back to bytes). Writes at most `cap` bytes to `buf`
+ * and sets *n_out to the length (like snprintf). The bytes may be part of a UTF-8 character.
+ */
+sm_status sm_token_to_piece(const sm_tokenizer *tok, int32_t id, uint32_t flags, char *buf,
+                            size_t cap, size_t *n_out);
+
+/* A streaming detokenizer: feed ids one by one, get text that is always whole UTF-8 characters.
+ * A partial multi-byte sequence is held back until a later token completes it. */
+typedef struct sm_detokenizer sm_detokenizer;
+
+/* `tok` must outlive the detokenizer. flags: SM_DETOK_*. On success *out owns a new object. */
+sm_status sm_detokenizer_new(const sm_tokenizer *tok, uint32_t flags, sm_detokenizer **out);
+void sm_detokenizer_free(sm_detokenizer *d);
+
+/* Adds one token; writes the text that became complete (possibly none) to buf, *n_out = its
+ * length (if *n_out > cap nothing is consumed: call again with a bigger buffer). */
+sm_status sm_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf, size_t cap, size_t *n_out);
+
+/* Ends the stream: held-back bytes that never became a character come out as U+FFFD each. */
+sm_status sm_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap, size_t *n_out);
+
 #ifdef __cplusplus
 }
 #endif
