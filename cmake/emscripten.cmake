@@ -10,7 +10,10 @@ set(SM_WASM_EXPORTS
   _sm_js_model_load _sm_model_free _sm_js_model_info _sm_js_error_code _sm_js_error_msg
   _sm_js_session_new _sm_session_free _sm_session_decode _sm_session_step
   _sm_session_logits _sm_session_n_past _sm_session_rewind _sm_session_cancel
-  _sm_session_last_error)
+  _sm_session_last_error
+  _sm_js_tokenizer_load _sm_tokenizer_free _sm_model_tokenizer _sm_js_tokenizer_info
+  _sm_js_tokenize _sm_js_token_to_piece _sm_js_detokenizer_new _sm_js_detokenizer_push
+  _sm_js_detokenizer_flush _sm_detokenizer_free)
 list(JOIN SM_WASM_EXPORTS "," SM_WASM_EXPORTS_CSV)
 
 set(SM_WASM_LINK

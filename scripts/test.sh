@@ -3,8 +3,9 @@
 #   1. the C unit tests natively (scalar reference kernels)
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. the same tests compiled to WASM (SIMD128 kernels) under Node
-#   4. the GGUF parser's libFuzzer target for SM_FUZZ_SECONDS (default 60)
-#   5. the JS suites (node:test): CLI contract, native vs WASM, parity with llama.cpp
+#   4. the libFuzzer targets: GGUF parser and model loader for SM_FUZZ_SECONDS (default 45) each,
+#      the tokenizers for SM_FUZZ_TOK_SECONDS (default 30)
+#   5. the JS suites (node:test): CLI contract, native vs WASM, parity with llama.cpp, tokenizers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -32,15 +33,24 @@ emcmake cmake -S . -B build/wasm-scalar -DCMAKE_BUILD_TYPE=Release -DSM_SIMD=OFF
 cmake --build build/wasm-scalar -j "$JOBS"
 ctest --test-dir build/wasm-scalar --output-on-failure -j "$JOBS"
 
-echo "== fuzz: GGUF reader and model loader (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each)"
+echo "== fuzz: GGUF reader and model loader (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each), tokenizers (${SM_FUZZ_TOK_SECONDS:-30} s)"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load
+cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load fuzz_tokenize
 rm -rf build/fuzz/seeds && node tests/fuzz/make-seeds.js build/fuzz/seeds
-for target in fuzz_gguf fuzz_model_load; do
+# tokenizer seeds: byte 0 picks one of fuzz_tokenize's 18 built-in vocabularies, the rest is text
+rm -rf build/fuzz/seeds-tok && mkdir -p build/fuzz/seeds-tok
+for v in $(seq 0 17); do
+  printf "\\x$(printf %02x "$v")%s" "Hello, y'all! 123 <|im_start|>x</s> naïve 你好 🦙
+  tab	end" > "build/fuzz/seeds-tok/$v"
+done
+# target:seconds:max_len:seeds
+for spec in "fuzz_gguf:${SM_FUZZ_SECONDS:-45}:65536:seeds" "fuzz_model_load:${SM_FUZZ_SECONDS:-45}:65536:seeds" \
+            "fuzz_tokenize:${SM_FUZZ_TOK_SECONDS:-30}:8192:seeds-tok"; do
+  IFS=: read -r target secs max_len seeds <<< "$spec"
   mkdir -p "build/fuzz/corpus-$target"
   # -fork-free single process: any crash, leak or sanitizer report fails the run
-  "build/fuzz/$target" -max_total_time="${SM_FUZZ_SECONDS:-45}" -max_len=65536 -print_final_stats=1 \
-    "build/fuzz/corpus-$target" build/fuzz/seeds > "build/fuzz/$target.log" 2>&1 \
+  "build/fuzz/$target" -max_total_time="$secs" -max_len="$max_len" -print_final_stats=1 \
+    "build/fuzz/corpus-$target" "build/fuzz/$seeds" > "build/fuzz/$target.log" 2>&1 \
     || { tail -n 60 "build/fuzz/$target.log"; echo "fuzz: $target failed"; exit 1; }
   grep -E "^stat::number_of_executed_units|Done [0-9]+ runs" "build/fuzz/$target.log" | tail -n 2
 done

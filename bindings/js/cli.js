@@ -2,16 +2,26 @@
 // cli.js — the `smallmind` command line (runs the WASM build under Node).
 //
 //   smallmind generate --model FILE --prompt-tokens 1,450,4996 --max-tokens 32 --temperature 0 --json
+//   smallmind tokenize --model FILE --stdin --json
 //
-// Contract relied on by tests and outside checks: with --json, prints one JSON object with at least
-// `prompt_tokens` (ids fed, exactly as given) and `tokens` (generated ids). --threads N selects
-// the thread count (N > 1 runs the pthreads build). Greedy decoding at temperature 0, no penalties.
+// Contract relied on by tests and outside checks: with --json, `generate` prints one JSON object
+// with at least `prompt_tokens` (ids fed, exactly as given) and `tokens` (generated ids). --threads
+// N selects the thread count (N > 1 runs the pthreads build). Greedy decoding at temperature 0, no
+// penalties. `tokenize --stdin` tokenizes the exact bytes of standard input (nothing trimmed or
+// added) and with --json prints one JSON object whose `tokens` are the ids; no BOS/EOS is added and
+// no special-token text is parsed unless --add-special / --parse-special. --model may be a
+// vocab-only GGUF (no tensors): only the tokenizer is loaded.
 
 import { readFile } from 'node:fs/promises';
+import { Buffer } from 'node:buffer';
 import { parseArgs } from 'node:util';
 import { Engine } from './engine.js';
 
 const USAGE = `usage: smallmind generate --model FILE --prompt-tokens 1,2,3 [options]
+       smallmind tokenize --model FILE (--stdin | --text STRING) [options]
+       smallmind detokenize --model FILE --tokens 1,2,3 [options]
+
+generate:
   --max-tokens N     tokens to generate (default 32)
   --temperature T    0 = greedy (default 0)
   --seed S           sampler seed (default 24301)
@@ -19,9 +29,21 @@ const USAGE = `usage: smallmind generate --model FILE --prompt-tokens 1,2,3 [opt
   --ctx N            context window (default: min(training context, 4096))
   --batch N          prompt batch size (default 64)
   --ignore-eos       keep generating past end-of-generation tokens
-  --json             print one JSON object`;
+  --json             print one JSON object
 
-/** @param {string} msg */
+tokenize (--model may be a vocab-only GGUF; only its tokenizer is loaded):
+  --stdin            tokenize the exact bytes of standard input (nothing trimmed or added)
+  --text STRING      tokenize STRING (as UTF-8) instead
+  --add-special      add BOS/EOS (BERT: [CLS]/[SEP]) as the file's metadata asks (default: off)
+  --parse-special    turn special-token text such as <|im_start|> into its id (default: off)
+  --json             print one JSON object: tokens, n_tokens, n_bytes, tokenizer facts
+
+detokenize:
+  --tokens 1,2,3     token ids to turn into text
+  --render-special   write control tokens' text (default: they render as nothing)
+  --json             print one JSON object: text, tokens`;
+
+/** @param {string} msg @returns {never} */
 function fail(msg, code = 2) {
   process.stderr.write(`smallmind: ${msg}\n`);
   process.exit(code);
@@ -34,13 +56,86 @@ function intOpt(v, name, dflt, min) {
   return Number(v);
 }
 
-/** @param {string} s */
-function parseTokens(s) {
+/** @param {string} s @param {string} [name] */
+function parseTokens(s, name = 'prompt-tokens') {
   const parts = s.split(',').map((p) => p.trim()).filter((p) => p !== '');
   if (!parts.length || parts.some((p) => !/^\d+$/.test(p))) {
-    fail(`--prompt-tokens must be a comma-separated list of token ids, got '${s}'`);
+    fail(`--${name} must be a comma-separated list of token ids, got '${s}'`);
   }
   return parts.map(Number);
+}
+
+/** @param {string} path @param {string} what */
+async function readModelFile(path, what = 'model') {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    return fail(`cannot read ${what} '${path}': ${/** @type {Error} */ (e).message}`, 1);
+  }
+}
+
+/** Standard input exactly as bytes: no decoding, trimming or newline handling.
+ * @returns {Promise<Buffer>} */
+async function readStdinBytes() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(/** @type {Buffer} */ (chunk));
+  return Buffer.concat(chunks);
+}
+
+async function tokenize(/** @type {string[]} */ argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, stdin: { type: 'boolean' }, text: { type: 'string' },
+      'add-special': { type: 'boolean' }, 'parse-special': { type: 'boolean' }, json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.model) fail('--model FILE is required');
+  if (!!values.stdin === (values.text !== undefined)) fail('give exactly one of --stdin or --text STRING');
+  const file = await readModelFile(values.model);
+  const input = values.stdin ? await readStdinBytes() : Buffer.from(/** @type {string} */ (values.text), 'utf8');
+  const engine = await Engine.create();
+  const tok = engine.loadTokenizer(/** @type {Uint8Array} */ (file));
+  const t0 = performance.now();
+  const ids = tok.tokenize(new Uint8Array(input.buffer, input.byteOffset, input.length), {
+    addSpecial: !!values['add-special'], parseSpecial: !!values['parse-special'],
+  });
+  const ms = performance.now() - t0;
+  const tokens = Array.from(ids);
+  const { kind, pre, n_tokens: nVocab, bos, eos, add_bos: addBos, add_eos: addEos, warning } = tok.info;
+  tok.free();
+  if (values.json) {
+    process.stdout.write(JSON.stringify({
+      tokens, n_tokens: tokens.length, n_bytes: input.length,
+      add_special: !!values['add-special'], parse_special: !!values['parse-special'],
+      tokenizer: { kind, pre, n_vocab: nVocab, bos, eos, add_bos: addBos, add_eos: addEos, warning },
+      engine: `wasm-${engine.variant} ${engine.version}`, tokenize_ms: +ms.toFixed(3),
+    }) + '\n');
+  } else {
+    process.stdout.write(`${tokens.join(' ')}\n`);
+  }
+}
+
+async function detokenize(/** @type {string[]} */ argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, tokens: { type: 'string' }, 'render-special': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.model) fail('--model FILE is required');
+  if (!values.tokens) fail('--tokens is required');
+  const ids = parseTokens(values.tokens, 'tokens');
+  const file = await readModelFile(values.model);
+  const engine = await Engine.create();
+  const tok = engine.loadTokenizer(/** @type {Uint8Array} */ (file));
+  const text = tok.detokenize(ids, { renderSpecial: !!values['render-special'] });
+  tok.free();
+  if (values.json) process.stdout.write(JSON.stringify({ text, tokens: ids }) + '\n');
+  else process.stdout.write(text);
 }
 
 async function generate(/** @type {string[]} */ argv) {
@@ -62,12 +157,7 @@ async function generate(/** @type {string[]} */ argv) {
   const temperature = values.temperature === undefined ? 0 : Number(values.temperature);
   if (!Number.isFinite(temperature) || temperature < 0) fail(`--temperature must be a number >= 0`);
 
-  let bytes;
-  try {
-    bytes = await readFile(values.model);
-  } catch (e) {
-    fail(`cannot read model '${values.model}': ${/** @type {Error} */ (e).message}`, 1);
-  }
+  const bytes = await readModelFile(values.model);
   const engine = await Engine.create({ variant: threads > 1 ? 'mt' : 'simd' });
   const model = engine.loadModel(/** @type {Uint8Array} */ (bytes));
   const session = model.createSession({
@@ -105,6 +195,8 @@ async function generate(/** @type {string[]} */ argv) {
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
   if (cmd === 'generate') return generate(rest);
+  if (cmd === 'tokenize') return tokenize(rest);
+  if (cmd === 'detokenize') return detokenize(rest);
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') return void process.stdout.write(USAGE + '\n');
   fail(cmd ? `unknown command '${cmd}'\n${USAGE}` : USAGE);
 }

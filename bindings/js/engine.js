@@ -1,10 +1,13 @@
-// engine.js — a thin, synchronous object layer over the WASM exports: Engine → Model → Session.
+// engine.js — a thin, synchronous object layer over the WASM exports: Engine → Model → Session,
+// and Engine → Tokenizer (tokenizer.js) for a tokenizer without a model.
 //
 // Memory ownership follows the C API: a Model owns a copy of the file bytes inside WASM memory
 // (weights are views into it), a Session owns its KV cache. Call free() when done; Model.free()
-// throws SM_ERR_BUSY while sessions are alive. Higher layers (worker, streaming) build on this.
+// throws SM_ERR_BUSY while sessions (or decoders of its tokenizer) are alive. Higher layers
+// (worker, streaming) build on this.
 
 import { SmallMindError } from './errors.js';
+import { Tokenizer } from './tokenizer.js';
 import { loadWasm } from './wasm-loader.js';
 
 const SM_OK = 0;
@@ -59,6 +62,26 @@ export class Engine {
     }
     return new Model(this, handle, ptr);
   }
+
+  /**
+   * Copies GGUF bytes into WASM memory and builds a tokenizer from their tokenizer.* metadata
+   * alone: the file may be vocab-only (no tensors). The Tokenizer owns the copy; free() it.
+   * @param {Uint8Array} bytes
+   * @returns {Tokenizer}
+   */
+  loadTokenizer(bytes) {
+    const m = this.mod;
+    const ptr = m._sm_js_alloc(bytes.length);
+    if (!ptr) throw new SmallMindError(`out of WASM memory for a ${bytes.length}-byte file`, -2);
+    m.HEAPU8.set(bytes, ptr);
+    const handle = m._sm_js_tokenizer_load(ptr, bytes.length);
+    if (!handle) {
+      const err = this.lastError();
+      m._sm_js_free(ptr);
+      throw err;
+    }
+    return new Tokenizer(m, handle, { bytesPtr: ptr });
+  }
 }
 
 export class Model {
@@ -70,6 +93,19 @@ export class Model {
     const m = engine.mod;
     /** @type {{arch: string, name: string, n_vocab: number, n_ctx_train: number, n_embd: number, n_layer: number, n_head: number, n_head_kv: number, n_ff: number, bos_token: number, eos_token: number, n_params: number, weight_bytes: number}} */
     this.info = JSON.parse(m.UTF8ToString(m._sm_js_model_info(handle)));
+    /** @type {Tokenizer | null | undefined} */
+    this._tokenizer = undefined;
+  }
+
+  /** The model's tokenizer (owned by the model, valid until model.free()), or null when the file
+   * has no tokenizer metadata.
+   * @returns {Tokenizer | null} */
+  get tokenizer() {
+    if (this._tokenizer === undefined) {
+      const h = this.handle ? this.engine.mod._sm_model_tokenizer(this.handle) : 0;
+      this._tokenizer = h ? new Tokenizer(this.engine.mod, h, { owner: this }) : null;
+    }
+    return this._tokenizer;
   }
 
   /**
@@ -87,10 +123,14 @@ export class Model {
   free() {
     if (!this.handle) return;
     const m = this.engine.mod;
+    if (this._tokenizer?.decoders.size) {
+      throw new SmallMindError('the model\'s tokenizer still has live decoders; free them first', -7);
+    }
     const st = m._sm_model_free(this.handle);
     if (st !== SM_OK) throw new SmallMindError('the model still has live sessions; free them first', st);
     m._sm_js_free(this.bytesPtr);
     this.handle = 0;
+    if (this._tokenizer) this._tokenizer.handle = 0;
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "kern/types.h"
 #include "model/model.h"
+#include "tok/tokenizer.h"
 #include "util/error.h"
 
 /* Reads "<arch>.<suffix>" as a positive int32; `required` decides whether absence is an error. */
@@ -222,6 +223,26 @@ static void read_vocab_facts(sm_model *m) {
     }
 }
 
+/* A model file's tokenizer is optional (test models may have none), but when tokenizer.ggml.model
+ * is present it must be valid and agree with the embedding table. */
+static sm_status load_tokenizer(sm_model *m, sm_error *err) {
+    if (!sm_gguf_find(&m->gguf, "tokenizer.ggml.model")) return SM_OK;
+    m->tokenizer = calloc(1, sizeof *m->tokenizer);
+    if (!m->tokenizer) return sm_err(err, SM_ERR_NOMEM, "out of memory for the tokenizer");
+    sm_status st = sm_tokenizer_init(m->tokenizer, &m->gguf, err);
+    if (st != SM_OK) {
+        free(m->tokenizer);
+        m->tokenizer = NULL;
+        return st;
+    }
+    if (m->tokenizer->n_tokens > m->hp.n_vocab)
+        return sm_err(err, SM_ERR_CORRUPT, "the tokenizer has %d tokens but token_embd.weight has %d rows",
+                      m->tokenizer->n_tokens, m->hp.n_vocab);
+    return SM_OK;
+}
+
+const sm_tokenizer *sm_model_tokenizer(const sm_model *m) { return m ? m->tokenizer : NULL; }
+
 sm_model_params sm_model_default_params(void) { return (sm_model_params){0}; }
 
 sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
@@ -244,6 +265,7 @@ sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_mode
     }
     if (st == SM_OK) st = read_hparams(&m->gguf, m->arch, &m->hp, err);
     if (st == SM_OK) st = bind_weights(m, err);
+    if (st == SM_OK) st = load_tokenizer(m, err);
     if (st != SM_OK) {
         atomic_init(&m->n_sessions, 0);
         sm_model_free(m);
@@ -258,6 +280,8 @@ sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_mode
 sm_status sm_model_free(sm_model *m) {
     if (!m) return SM_OK;
     if (atomic_load(&m->n_sessions) > 0) return SM_ERR_BUSY;
+    if (m->tokenizer) sm_tokenizer_release(m->tokenizer);
+    free(m->tokenizer);
     sm_gguf_free(&m->gguf);
     free(m->layers);
     free(m->vectors);

@@ -48,6 +48,7 @@ struct sm_model {
     const float *rope_freqs;  /* [n_rot / 2] divisors of RoPE frequencies, or NULL */
     sm_layer *layers;         /* [n_layer] */
     float *vectors;           /* owned f32 storage behind the 1-D pointers above */
+    struct sm_tokenizer *tokenizer; /* built from the file's tokenizer.* metadata; NULL without it */
     int32_t bos_token, eos_token, eot_token;
     char name[128];
     uint64_t n_params, weight_bytes;

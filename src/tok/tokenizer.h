@@ -40,7 +40,7 @@ typedef enum sm_token_type {
 
 /* BPE pre-tokenizers (tokenizer.ggml.pre), as llama.cpp names them. */
 typedef enum sm_pretok {
-    SM_PRETOK_DEFAULT = 0, /* "default", "gpt-2" and unknown values (with a warning) */
+    SM_PRETOK_DEFAULT = 0, /* "default", a missing key, and unknown values (with a warning) */
     SM_PRETOK_LLAMA3,      /* "llama-bpe", "llama3" */
     SM_PRETOK_QWEN2,
     SM_PRETOK_SMOLLM,
@@ -51,7 +51,7 @@ typedef enum sm_pretok {
     SM_PRETOK_MPT,
     SM_PRETOK_REFACT,
     SM_PRETOK_GPT4O,
-    SM_PRETOK_PHI2,
+    SM_PRETOK_PHI2,        /* "phi-2" and "gpt-2": llama.cpp's GPT2 type, the GPT-2 regex alone */
     SM_PRETOK_COUNT
 } sm_pretok;
 
@@ -66,12 +66,23 @@ struct sm_tokenizer {
     sm_pairmap merges;       /* BPE: (left id, right id) -> merge rank; empty for other kinds */
     int32_t bos, eos, eot, eom, unk, pad, sep, cls, mask, linefeed; /* -1 when absent */
     bool add_bos, add_eos, add_space_prefix, remove_extra_whitespaces;
-    int32_t byte_token[256]; /* SPM byte fallback: id of "<0xNN>", or -1 */
-    int32_t *special;        /* ids of CONTROL and USER_DEFINED tokens, longest text first */
+    int32_t byte_token[256]; /* SPM/CHAR byte fallback: id of "<0xNN>", else of the byte's own
+                                one-byte text, or -1 */
+    int32_t *special;        /* ids of CONTROL, USER_DEFINED and UNKNOWN tokens with non-empty text,
+                                longest text first (ties: lower id first), as llama.cpp's cache */
     int32_t n_special;
+    bool add_sep;            /* WPM: SM_TOKENIZE_ADD_SPECIAL also appends `sep` */
+    bool ignore_merges;      /* BPE (llama3-style pre): a pre-token that is a whole token is kept */
+    uint32_t max_token_len;  /* longest token text in bytes (WPM's longest-match bound) */
+    uint8_t *strip;          /* [n_tokens] SM_TOK_LSTRIP/RSTRIP bits; NULL when no token has any */
+    int32_t *eog;            /* [n_eog] end-of-generation ids (eos, eot, eom, and known texts) */
+    int32_t n_eog;
     char warning[128];       /* e.g. an unknown pre-tokenizer that fell back to the default */
     sm_gguf own_gguf;        /* parsed file when loaded alone (vocab-only); zeroed otherwise */
 };
+
+/* sm_tokenizer.strip bits: splitting at this special token also drops whitespace on that side. */
+enum { SM_TOK_LSTRIP = 1, SM_TOK_RSTRIP = 2 };
 
 /* Growing output of token ids: writes up to `cap`, counts everything in `n`. */
 typedef struct sm_tok_out {
@@ -93,8 +104,22 @@ sm_status sm_tokenizer_init(sm_tokenizer *t, const sm_gguf *g, sm_error *err);
 /* Frees what sm_tokenizer_init allocated (not the struct). */
 void sm_tokenizer_release(sm_tokenizer *t);
 
+/* What sm_tok_utf8_scan found at the start of a byte string. */
+typedef enum sm_utf8_kind {
+    SM_UTF8_CHAR = 0,       /* a well-formed character of the returned length */
+    SM_UTF8_INCOMPLETE = 1, /* a well-formed prefix cut off by the end of the bytes */
+    SM_UTF8_INVALID = 2     /* an ill-formed "maximal subpart" (Unicode 3.9; WHATWG): one U+FFFD */
+} sm_utf8_kind;
+
+/* Classifies the bytes at s[0..n) (n >= 1) and returns how many belong to that unit (>= 1). */
+size_t sm_tok_utf8_scan(const uint8_t *s, size_t n, sm_utf8_kind *kind);
+
+/* True when `id` ends generation (the eog list). */
+bool sm_tok_is_eog(const sm_tokenizer *t, int32_t id);
+
 /* One algorithm over one fragment of plain text (no special-token text is parsed in it).
- * `first` is true for the fragment at the very start of the input (SPM's space prefix rule). */
+ * `first` is true for a fragment at the start of the input or right after a special token: SPM
+ * then prefixes a space when add_space_prefix is set (llama.cpp's is_prev_special rule). */
 sm_status sm_tok_spm(const sm_tokenizer *t, const char *s, size_t n, bool first, sm_tok_out *out);
 sm_status sm_tok_bpe(const sm_tokenizer *t, const char *s, size_t n, sm_tok_out *out);
 sm_status sm_tok_wpm(const sm_tokenizer *t, const char *s, size_t n, sm_tok_out *out);

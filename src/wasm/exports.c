@@ -4,6 +4,8 @@
  * JS passes plain numbers and pointers into WASM memory. Constructors return a handle (0 on
  * failure) and leave the error in a per-module slot read with sm_js_error_code/_msg; JS turns it
  * into an exception. Model facts cross as a JSON string so the JS side needs no struct offsets.
+ * Calls that fill a caller's buffer return the length needed (JS retries with a bigger buffer when
+ * that exceeds what it passed) or a negative sm_status.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,15 @@ sm_model *sm_js_model_load(const void *data, size_t size);
 const char *sm_js_model_info(const sm_model *m);
 sm_session *sm_js_session_new(sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
                               float temperature, double seed, int32_t ignore_eos);
+sm_tokenizer *sm_js_tokenizer_load(const void *data, size_t size);
+const char *sm_js_tokenizer_info(const sm_tokenizer *tok);
+int32_t sm_js_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uint32_t flags,
+                       int32_t *out, int32_t n_max);
+int32_t sm_js_token_to_piece(const sm_tokenizer *tok, int32_t id, uint32_t flags, char *buf,
+                             size_t cap);
+sm_detokenizer *sm_js_detokenizer_new(const sm_tokenizer *tok, uint32_t flags);
+int32_t sm_js_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf, size_t cap);
+int32_t sm_js_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap);
 
 static sm_error last_error;
 
@@ -78,4 +89,79 @@ EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, int32_t n_ctx, i
     sm_session *s = NULL;
     sm_session_new(m, &p, &s, &last_error);
     return s;
+}
+
+/* Tokenizers. The file bytes must outlive the tokenizer (token texts are views into them). */
+EMSCRIPTEN_KEEPALIVE sm_tokenizer *sm_js_tokenizer_load(const void *data, size_t size) {
+    sm_tokenizer *t = NULL;
+    sm_tokenizer_load_from_memory(data, size, &t, &last_error);
+    return t;
+}
+
+/* Appends `s` as a JSON string body (quotes and backslashes escaped, control bytes as \u00XX). */
+static size_t json_str(char *dst, size_t at, size_t cap, const char *s) {
+    for (; s && *s && at + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') dst[at++] = '\\', dst[at++] = (char)c;
+        else if (c < 0x20) at += (size_t)snprintf(dst + at, cap - at, "\\u%04x", c);
+        else dst[at++] = (char)c;
+    }
+    dst[at] = '\0';
+    return at;
+}
+
+EMSCRIPTEN_KEEPALIVE const char *sm_js_tokenizer_info(const sm_tokenizer *tok) {
+    static char json[1024];
+    char kind[64], pre[128], warning[512];
+    sm_tokenizer_info i;
+    if (sm_tokenizer_get_info(tok, &i) != SM_OK) return "{}";
+    json_str(kind, 0, sizeof kind, i.kind);
+    json_str(pre, 0, sizeof pre, i.pre);
+    json_str(warning, 0, sizeof warning, i.warning);
+    snprintf(json, sizeof json,
+             "{\"kind\":\"%s\",\"pre\":\"%s\",\"warning\":\"%s\",\"n_tokens\":%d,\"bos\":%d,"
+             "\"eos\":%d,\"eot\":%d,\"unk\":%d,\"pad\":%d,\"sep\":%d,\"add_bos\":%s,"
+             "\"add_eos\":%s}",
+             kind, pre, warning, i.n_tokens, i.bos, i.eos, i.eot, i.unk, i.pad, i.sep,
+             i.add_bos ? "true" : "false", i.add_eos ? "true" : "false");
+    return json;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_tokenize(const sm_tokenizer *tok, const char *text, size_t len,
+                                            uint32_t flags, int32_t *out, int32_t n_max) {
+    int32_t n = 0;
+    sm_status st = sm_tokenize(tok, text, len, flags, out, n_max, &n);
+    return st < 0 ? st : n;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_token_to_piece(const sm_tokenizer *tok, int32_t id,
+                                                  uint32_t flags, char *buf, size_t cap) {
+    size_t n = 0;
+    sm_status st = sm_token_to_piece(tok, id, flags, buf, cap, &n);
+    return st < 0 ? st : (int32_t)n;
+}
+
+EMSCRIPTEN_KEEPALIVE sm_detokenizer *sm_js_detokenizer_new(const sm_tokenizer *tok,
+                                                           uint32_t flags) {
+    sm_detokenizer *d = NULL;
+    sm_status st = sm_detokenizer_new(tok, flags, &d);
+    if (st != SM_OK) {
+        last_error.code = st;
+        snprintf(last_error.msg, sizeof last_error.msg, "cannot create a detokenizer: %s",
+                 sm_status_name(st));
+    }
+    return d;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf,
+                                                    size_t cap) {
+    size_t n = 0;
+    sm_status st = sm_detokenizer_push(d, id, buf, cap, &n);
+    return st < 0 ? st : (int32_t)n;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap) {
+    size_t n = 0;
+    sm_status st = sm_detokenizer_flush(d, buf, cap, &n);
+    return st < 0 ? st : (int32_t)n;
 }
