@@ -207,7 +207,10 @@ sm_status sm_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uin
                       int32_t *toks, int32_t n_max, int32_t *n_out);
 
 enum {
-    SM_DETOK_RENDER_SPECIAL = 1u << 0 /* render control tokens' text (default: they render as "") */
+    SM_DETOK_RENDER_SPECIAL = 1u << 0, /* render control tokens' text (default: they render as "") */
+    SM_DETOK_CONTINUATION = 1u << 1    /* the stream continues earlier text (generation after a
+                                          prompt): keep the first token's leading space, which a
+                                          SentencePiece detokenizer otherwise drops */
 };
 
 /*
@@ -230,7 +233,8 @@ void sm_detokenizer_free(sm_detokenizer *d);
  * length (if *n_out > cap nothing is consumed: call again with a bigger buffer). */
 sm_status sm_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf, size_t cap, size_t *n_out);
 
-/* Ends the stream: held-back bytes that never became a character come out as U+FFFD each. */
+/* Ends the stream: a held-back sequence that never became a character comes out as one U+FFFD
+ * (as a browser's TextDecoder does). */
 sm_status sm_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap, size_t *n_out);
 
 #ifdef __cplusplus

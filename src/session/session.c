@@ -12,6 +12,7 @@
 #include "model/forward.h"
 #include "model/model.h"
 #include "sample/sample.h"
+#include "tok/tokenizer.h"
 #include "util/error.h"
 #include "util/pool.h"
 
@@ -126,7 +127,9 @@ sm_status sm_session_step(sm_session *s, int32_t *tok_out) {
     const sm_model *m = s->model;
     const int32_t tok = sm_sample_temperature(s->logits, m->hp.n_vocab, s->params.temperature,
                                               &s->rng, s->scratch);
-    if (!s->params.ignore_eos && (tok == m->eos_token || tok == m->eot_token)) return SM_DONE;
+    const bool end = tok == m->eos_token || tok == m->eot_token ||
+                     (m->tokenizer && sm_tok_is_eog(m->tokenizer, tok));
+    if (!s->params.ignore_eos && end) return SM_DONE;
     if (s->n_past >= s->params.n_ctx) return SM_DONE;
     sm_status st = sm_session_decode(s, &tok, 1);
     if (st != SM_OK) return st;

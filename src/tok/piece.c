@@ -204,12 +204,14 @@ static size_t sanitize(const uint8_t *in, size_t n, bool final, writer *w) {
 
 sm_status sm_detokenizer_new(const sm_tokenizer *tok, uint32_t flags, sm_detokenizer **out) {
     if (out) *out = NULL;
-    if (!tok || !out || (flags & ~(uint32_t)SM_DETOK_RENDER_SPECIAL)) return SM_ERR_INVALID_ARG;
+    const uint32_t known = SM_DETOK_RENDER_SPECIAL | SM_DETOK_CONTINUATION;
+    if (!tok || !out || (flags & ~known)) return SM_ERR_INVALID_ARG;
     sm_detokenizer *d = calloc(1, sizeof *d);
     if (!d) return SM_ERR_NOMEM;
     d->tok = tok;
     d->flags = flags;
-    d->strip_space = tok->add_space_prefix;
+    /* a continuation (generated text after a prompt) keeps its first space: it is real text */
+    d->strip_space = tok->add_space_prefix && !(flags & SM_DETOK_CONTINUATION);
     d->cap_scratch = 64; /* never NULL, so the piece's place in it is always a valid pointer */
     d->scratch = malloc(d->cap_scratch);
     if (!d->scratch) {

@@ -536,6 +536,8 @@ static void test_pieces(void) {
     /* the first token loses one leading space (add_space_prefix), later ones keep theirs */
     const int32_t hello[] = {T_SA, T_SA, T_SPACE};
     CHECK(strcmp(stream(tok, hello, 3, 0), "a a ") == 0);
+    /* generated text after a prompt keeps its first space */
+    CHECK(strcmp(stream(tok, hello, 3, SM_DETOK_CONTINUATION), " a a ") == 0);
     const int32_t bos_first[] = {1, T_SA}; /* BOS takes the strip, as in llama.cpp */
     CHECK(strcmp(stream(tok, bos_first, 2, 0), " a") == 0);
     CHECK(strcmp(stream(tok, bos_first, 2, SM_DETOK_RENDER_SPECIAL), "<s> a") == 0);

@@ -161,6 +161,34 @@ test('same ids as llama.cpp (node-llama-cpp, vocab-only) on a mixed sample, with
   }
 });
 
+test('every code point: same ids as llama.cpp (Unicode tables: whitespace, categories, case, NFD)', async (t) => {
+  if (!sharedOrSkip(t, VOCAB_DIR)) return;
+  // runs of 64 consecutive code points (surrogates excepted), spaced so each is seen in context
+  const inputs = [];
+  for (let c = 1; c < 0x110000; c += 64) {
+    const cps = [];
+    for (let k = c; k < c + 64 && k < 0x110000; k++) if (k < 0xD800 || k > 0xDFFF) cps.push(k);
+    if (cps.length) inputs.push({ first: c, text: `x${cps.map((k) => String.fromCodePoint(k)).join(' ')}y` });
+  }
+  const failures = [];
+  for (const name of VOCABS) {
+    const file = join(VOCAB_DIR, name);
+    const tok = await tokenizerFor(file);
+    const ref = await referenceVocab(file);
+    try {
+      for (const { first, text } of inputs) {
+        const ours = Array.from(tok.tokenize(text)), theirs = ref.tokenize(text, false);
+        if (ours.length !== theirs.length || ours.some((id, i) => id !== theirs[i])) {
+          failures.push(`${name}: U+${first.toString(16).toUpperCase().padStart(4, '0')}..+63`);
+        }
+      }
+    } finally {
+      await ref.dispose();
+    }
+  }
+  assert.deepEqual(failures, [], 'code point runs tokenized differently from llama.cpp (its Unicode data is 15.1)');
+});
+
 test('round trip: detokenize(tokenize(s)) === s for SentencePiece and byte-level BPE vocabularies', async (t) => {
   if (!sharedOrSkip(t, VOCAB_DIR)) return;
   const corpus = mixedCorpus();
