@@ -201,7 +201,8 @@ enum {
 /*
  * Splits `len` bytes of UTF-8 text into token ids. Writes at most n_max ids to `toks` and sets
  * *n_out to the number the text needs (like snprintf: when *n_out > n_max, call again with a
- * bigger buffer). Invalid UTF-8 is tokenized byte by byte (byte tokens), never rejected.
+ * bigger buffer). Invalid UTF-8 is never rejected: SentencePiece vocabularies fall back to byte
+ * tokens, byte-level BPE and WordPiece read each invalid byte as U+FFFD (as llama.cpp does).
  */
 sm_status sm_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uint32_t flags,
                       int32_t *toks, int32_t n_max, int32_t *n_out);

@@ -11,6 +11,7 @@ import { SmallMindError, STATUS_NAMES } from './errors.js';
 const SM_TOKENIZE_ADD_SPECIAL = 1;
 const SM_TOKENIZE_PARSE_SPECIAL = 2;
 const SM_DETOK_RENDER_SPECIAL = 1;
+const SM_DETOK_CONTINUATION = 2;
 const SM_ERR_INVALID_ARG = -1;
 const SM_ERR_NOMEM = -2;
 const SM_ERR_BUSY = -7;
@@ -27,6 +28,13 @@ const decoder = new TextDecoder();
  * @property {number} bos @property {number} eos @property {number} eot
  * @property {number} unk @property {number} pad @property {number} sep ids, -1 when absent
  * @property {boolean} add_bos @property {boolean} add_eos what addSpecial adds
+ */
+
+/**
+ * @typedef {object} DecodeOptions
+ * @property {boolean} [renderSpecial] write control tokens' text (default: they render as "")
+ * @property {boolean} [continuation] the ids continue earlier text (generation after a prompt):
+ *   keep the first token's leading space, which SentencePiece detokenization otherwise drops
  */
 
 /** @param {number} status @param {string} what */
@@ -110,7 +118,7 @@ export class Tokenizer {
   /**
    * Turns ids back into text (control tokens render as "" unless renderSpecial).
    * @param {ArrayLike<number>} ids
-   * @param {{renderSpecial?: boolean}} [opts]
+   * @param {DecodeOptions} [opts]
    * @returns {string}
    */
   detokenize(ids, opts = {}) {
@@ -151,13 +159,14 @@ export class Tokenizer {
 
   /**
    * A streaming decoder: push ids one by one, get text that is always whole characters.
-   * @param {{renderSpecial?: boolean}} [opts]
+   * @param {DecodeOptions} [opts]
    * @returns {Decoder}
    */
   createDecoder(opts = {}) {
     this.ensureLive();
     const m = this.mod;
-    const h = m._sm_js_detokenizer_new(this.handle, opts.renderSpecial ? SM_DETOK_RENDER_SPECIAL : 0);
+    const flags = (opts.renderSpecial ? SM_DETOK_RENDER_SPECIAL : 0) | (opts.continuation ? SM_DETOK_CONTINUATION : 0);
+    const h = m._sm_js_detokenizer_new(this.handle, flags);
     if (!h) throw new SmallMindError(m.UTF8ToString(m._sm_js_error_msg()), m._sm_js_error_code());
     const d = new Decoder(this, h);
     this.decoders.add(d);

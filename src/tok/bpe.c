@@ -45,7 +45,7 @@ typedef struct sm_bpe_memo {
 typedef struct sm_bpe_work {
     char *enc;            /* [2 * cap] the word in the byte alphabet */
     sm_bpe_sym *sym;      /* [cap] */
-    sm_bpe_pair *heap;    /* [3 * cap] min-heap by (rank, left) */
+    sm_bpe_pair *heap;    /* [2 * cap] min-heap by (rank, left) */
     uint32_t n_heap;
     size_t cap;           /* bytes of the longest word it has room for */
     int32_t byte_id[256]; /* token of each byte's one-character text; -2 until looked up */
@@ -57,13 +57,14 @@ typedef struct sm_bpe_work {
 
 static sm_status work_grow(sm_bpe_work *w, size_t n) {
     if (n <= w->cap) return SM_OK;
-    size_t cap = n < 64 ? 64 : n + n / 2;
+    size_t cap = n < 64 ? 64 : n;
     char *enc = realloc(w->enc, 2 * cap);
     if (enc) w->enc = enc;
     sm_bpe_sym *sym = realloc(w->sym, cap * sizeof(*sym));
     if (sym) w->sym = sym;
-    /* n - 1 pairs to start, then each merge queues at most two: fewer than 3n in all */
-    sm_bpe_pair *heap = realloc(w->heap, 3 * cap * sizeof(*heap));
+    /* n - 1 pairs to start; a pop that merges queues at most two (net +1), and there are at most
+     * n - 1 merges, so the heap never holds more than 2n pairs */
+    sm_bpe_pair *heap = realloc(w->heap, 2 * cap * sizeof(*heap));
     if (heap) w->heap = heap;
     if (!enc || !sym || !heap) return SM_ERR_NOMEM;
     w->cap = cap;
@@ -227,8 +228,8 @@ sm_status sm_tok_bpe(const sm_tokenizer *t, const char *s, size_t n, sm_tok_out 
     for (int i = 0; i < 256; i++) work.byte_id[i] = -2;
     sm_status st = sm_pretok_split(t->pre, s, n, &words);
     if (st == SM_OK) memo_init(&work, words.n_words);
-    for (size_t i = 0, start = 0; st == SM_OK && i < words.n_words; start = words.end[i++]) {
-        st = word_to_out(t, &work, words.text, (uint32_t)start, words.end[i] - (uint32_t)start, out);
+    for (uint32_t i = 0, start = 0; st == SM_OK && i < words.n_words; start = words.end[i++]) {
+        st = word_to_out(t, &work, words.text, start, words.end[i] - start, out);
     }
     free(work.enc);
     free(work.sym);

@@ -147,8 +147,8 @@ static uint32_t contraction(const sm_seg *g, uint32_t pos, bool fold) {
     uint32_t a = g->cpt[pos + 1], b = pos + 2 < g->end ? g->cpt[pos + 2] : 0;
     if (fold) a = ascii_lower(a), b = ascii_lower(b);
     if (a == 's' || a == 't' || a == 'm' || a == 'd') return pos + 2;
-    if (pos + 2 < g->end && ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')))
-        return pos + 3;
+    bool two = (a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l');
+    if (two && pos + 2 < g->end) return pos + 3;
     return 0;
 }
 
@@ -215,7 +215,8 @@ static uint32_t gpt4o_word_end(const sm_seg *g, uint32_t e) {
 }
 
 /* GPT-4o's two word alternatives, as llama.cpp writes them for std::regex over collapsed text:
- * P?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+C? | P?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*C?
+ *     P?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+C?
+ *   | P?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*C?
  * with P = [^\r\n\p{L}\p{N}], C = the contractions. "Upper" is a letter other than a-z, "lower" a
  * letter other than A-Z, so a non-ASCII letter is both. Returns the end or 0. */
 static uint32_t gpt4o_word(const sm_seg *g, uint32_t pos) {
@@ -311,8 +312,7 @@ static uint32_t m_trailing_ws(const sm_seg *g, const sm_pass *p, uint32_t pos, u
 typedef struct sm_family {
     const char *name;   /* canonical tokenizer.ggml.pre */
     bool ignore_merges; /* see sm_pretok_ignore_merges */
-    uint32_t n_passes;
-    sm_pass passes[SM_PRETOK_MAX_PASSES];
+    sm_pass passes[SM_PRETOK_MAX_PASSES]; /* in order, up to the first without a matcher */
 } sm_family;
 
 #define GPT2_PASS {m_gpt2, NULL, 0}
@@ -320,28 +320,28 @@ typedef struct sm_family {
 /* llama.cpp's regex lists per LLAMA_VOCAB_PRE_TYPE_*, in order. SM_PRETOK_PHI2 is its GPT2 type,
  * named by "gpt-2" and "phi-2" alike: the GPT-2 regex alone, a different list from "default"'s. */
 static const sm_family k_families[SM_PRETOK_COUNT] = {
-    [SM_PRETOK_DEFAULT] = {"default", false, 4,
+    [SM_PRETOK_DEFAULT] = {"default", false,
                            {{m_run, &k_cls_punct_default, 0}, GPT2_PASS,
                             {m_run, &k_cls_number, 0}, {m_triple, &k_cls_digit, 0}}},
-    [SM_PRETOK_LLAMA3] = {"llama-bpe", true, 1, {{m_llama3, NULL, 3}}},
-    [SM_PRETOK_QWEN2] = {"qwen2", false, 1, {{m_llama3, NULL, 1}}},
-    [SM_PRETOK_SMOLLM] = {"smollm", false, 2, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
-    [SM_PRETOK_STARCODER] = {"starcoder", false, 2, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
-    [SM_PRETOK_FALCON] = {"falcon", false, 3,
+    [SM_PRETOK_LLAMA3] = {"llama-bpe", true, {{m_llama3, NULL, 3}}},
+    [SM_PRETOK_QWEN2] = {"qwen2", false, {{m_llama3, NULL, 1}}},
+    [SM_PRETOK_SMOLLM] = {"smollm", false, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
+    [SM_PRETOK_STARCODER] = {"starcoder", false, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
+    [SM_PRETOK_FALCON] = {"falcon", false,
                           {{m_run, &k_cls_punct_falcon, 0}, GPT2_PASS,
                            {m_triple, &k_cls_digit, 0}}},
-    [SM_PRETOK_DEEPSEEK_CODER] = {"deepseek-coder", false, 5,
+    [SM_PRETOK_DEEPSEEK_CODER] = {"deepseek-coder", false,
                                   {{m_one, &k_cls_crlf, 0}, {m_ws_run, &k_cls_letter, 0},
                                    {m_ws_run, &k_cls_punct, 0}, {m_run, &k_cls_cjk_deepseek, 0},
                                    {m_one, &k_cls_number, 0}}},
-    [SM_PRETOK_DEEPSEEK_LLM] = {"deepseek-llm", false, 6,
+    [SM_PRETOK_DEEPSEEK_LLM] = {"deepseek-llm", false,
                                 {{m_one, &k_cls_crlf, 0}, {m_ws_run, &k_cls_letter_dsllm, 0},
                                  {m_ws_run, &k_cls_punct_dsllm, 0}, {m_trailing_ws, NULL, 0},
                                  {m_run, &k_cls_cjk_deepseek, 0}, {m_run, &k_cls_number, 0}}},
-    [SM_PRETOK_MPT] = {"mpt", false, 1, {GPT2_PASS}},
-    [SM_PRETOK_REFACT] = {"refact", false, 2, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
-    [SM_PRETOK_GPT4O] = {"gpt-4o", false, 1, {{m_gpt4o, NULL, 0}}},
-    [SM_PRETOK_PHI2] = {"gpt-2", false, 1, {GPT2_PASS}},
+    [SM_PRETOK_MPT] = {"mpt", false, {GPT2_PASS}},
+    [SM_PRETOK_REFACT] = {"refact", false, {{m_one, &k_cls_number, 0}, GPT2_PASS}},
+    [SM_PRETOK_GPT4O] = {"gpt-4o", false, {{m_gpt4o, NULL, 0}}},
+    [SM_PRETOK_PHI2] = {"gpt-2", false, {GPT2_PASS}},
 };
 
 /* tokenizer.ggml.pre values llama.cpp maps to these families (the ones whose splitting is the
@@ -372,7 +372,8 @@ bool sm_pretok_ignore_merges(sm_pretok kind) {
 }
 
 const char *sm_pretok_name(sm_pretok kind) {
-    return (unsigned)kind < SM_PRETOK_COUNT ? k_families[kind].name : "?";
+    const char *name = (unsigned)kind < SM_PRETOK_COUNT ? k_families[kind].name : NULL;
+    return name ? name : "?";
 }
 
 bool sm_pretok_from_name(const char *name, size_t len, sm_pretok *out) {
@@ -459,6 +460,7 @@ sm_status sm_pretok_split(sm_pretok kind, const char *s, size_t n, sm_pretok_wor
     if ((unsigned)kind >= SM_PRETOK_COUNT || n > SM_PRETOK_MAX_BYTES || (!s && n)) {
         return SM_ERR_INVALID_ARG;
     }
+    if (!k_families[kind].name) return SM_ERR_UNSUPPORTED; /* an enum value without a row */
     w->n_words = 0;
     w->n_text = 0;
     if (grow(w, n) != SM_OK) return SM_ERR_NOMEM;
@@ -471,7 +473,7 @@ sm_status sm_pretok_split(sm_pretok kind, const char *s, size_t n, sm_pretok_wor
     bool ascii[128];
     const sm_seg whole = {w->cpt, w->flags, n_cpt, ascii};
     cur[0] = n_cpt;
-    for (uint32_t p = 0; p < fam->n_passes; p++) {
+    for (uint32_t p = 0; p < SM_PRETOK_MAX_PASSES && fam->passes[p].fn; p++) {
         const sm_pass *pass = &fam->passes[p];
         for (uint32_t c = 0; c < 128; c++) {
             ascii[c] = pass->cls && cls_has(pass->cls, c, sm_unicode_flags(c));

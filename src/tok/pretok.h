@@ -36,7 +36,8 @@ typedef struct sm_pretok_words {
 
 /* Splits s[0..n) the way family `kind` does. *w may be zeroed or reused from an earlier call (its
  * buffers grow as needed); release it with sm_pretok_words_free. SM_ERR_NOMEM, or
- * SM_ERR_INVALID_ARG when n > SM_PRETOK_MAX_BYTES or kind is out of range. */
+ * SM_ERR_INVALID_ARG when n > SM_PRETOK_MAX_BYTES or kind is out of range (SM_ERR_UNSUPPORTED for
+ * a kind this file has no row for). */
 sm_status sm_pretok_split(sm_pretok kind, const char *s, size_t n, sm_pretok_words *w);
 
 /* Frees the buffers and zeroes *w. NULL-safe. */

@@ -28,7 +28,8 @@ typedef enum sm_ucat {
 } sm_ucat;
 
 #define SM_UFLAG_CAT 0x07u /* mask of the sm_ucat in a flags byte */
-#define SM_UFLAG_WS 0x08u  /* White_Space (9-D, 20, 85, A0, 1680, 2000-200A, 2028/9, 202F, 205F, 3000) */
+/* White_Space: 9-D, 20, 85, A0, 1680, 2000-200A, 2028, 2029, 202F, 205F, 3000 */
+#define SM_UFLAG_WS 0x08u
 
 #define SM_UNICODE_MAX 0x10FFFFu
 #define SM_UNICODE_REPLACEMENT 0xFFFDu

@@ -8,7 +8,8 @@
  *     ids written are the same prefix; every id names a token;
  *   - token_to_piece's length does not depend on the buffer;
  *   - the detokenizer's output is well-formed UTF-8, and equals the pieces joined whenever those
- *     are well-formed (less the one leading space it drops when add_space_prefix is set);
+ *     are well-formed (less the one leading space it drops when add_space_prefix is set, unless
+ *     SM_DETOK_CONTINUATION);
  *   - byte-level BPE loses nothing: without special tokens, the pieces of well-formed UTF-8 text
  *     join back to exactly the text.
  */
@@ -106,7 +107,8 @@ static void byte_char(int byte, char out[3]) {
     if (!ready) {
         int n = 0;
         for (int c = 0; c < 256; c++) {
-            const bool printable = (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
+            const bool printable =
+                (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE;
             map[c] = printable ? c : 256 + n++;
         }
         ready = true;
@@ -267,7 +269,8 @@ static const built *get_vocab(unsigned which) {
     else b->file = build_char(which == N_PRES + 2, &size);
     sm_error err;
     if (sm_tokenizer_load_from_memory(b->file, size, &b->tok, &err) != SM_OK) {
-        fprintf(stderr, "fuzz_tokenize: built-in vocabulary %u does not load: %s\n", which, err.msg);
+        fprintf(stderr, "fuzz_tokenize: built-in vocabulary %u does not load: %s\n", which,
+                err.msg);
         __builtin_trap();
     }
     return b;
@@ -278,7 +281,11 @@ static bool utf8_ok(const uint8_t *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         const uint8_t c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        const size_t len = c < 0x80 ? 1
+                           : (c & 0xE0) == 0xC0 ? 2
+                           : (c & 0xF0) == 0xE0 ? 3
+                           : (c & 0xF8) == 0xF0 ? 4
+                                                : 0;
         if (!len || len > n - i) return false;
         uint32_t cp = len == 1 ? c : c & (0x7F >> len);
         for (size_t k = 1; k < len; k++) {
@@ -367,21 +374,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(sm_tokenize(t, text, len, flags, ids, n, &n2) == SM_OK && n2 == n);
         for (int32_t i = 0; i < n; i++) CHECK(ids[i] >= 0 && ids[i] < info.n_tokens);
         for (int32_t i = 0; i < n && i < 2; i++) CHECK(probe[i] == ids[i]);
-        for (uint32_t dflags = 0; dflags < 2; dflags++) {
+        /* dflags: SM_DETOK_RENDER_SPECIAL (pieces too) and SM_DETOK_CONTINUATION (stream only) */
+        for (uint32_t dflags = 0; dflags < 4; dflags++) {
+            const uint32_t pflags = dflags & SM_DETOK_RENDER_SPECIAL;
             bytes joined = {0}, streamed = {0};
-            join_pieces(t, ids, n, dflags, &joined);
+            join_pieces(t, ids, n, pflags, &joined);
             stream(t, ids, n, dflags, &streamed);
             CHECK(utf8_ok(streamed.p, streamed.n));
             if (utf8_ok(joined.p, joined.n)) {
                 char first[512];
                 size_t n_first = 0;
-                if (n > 0) sm_token_to_piece(t, ids[0], dflags, first, sizeof first, &n_first);
-                const size_t skip = t->add_space_prefix && n_first > 0 && first[0] == ' ';
+                if (n > 0) sm_token_to_piece(t, ids[0], pflags, first, sizeof first, &n_first);
+                const size_t skip = t->add_space_prefix && !(dflags & SM_DETOK_CONTINUATION) &&
+                                    n_first > 0 && first[0] == ' ';
                 CHECK(joined.n - skip == streamed.n);
                 CHECK(!streamed.n || !memcmp(joined.p + skip, streamed.p, streamed.n));
             }
             /* byte-level BPE is lossless: plain text comes back byte for byte */
-            if (v->bpe && flags == 0 && dflags == 1 && utf8_ok((const uint8_t *)text, len))
+            if (v->bpe && flags == 0 && pflags && utf8_ok((const uint8_t *)text, len))
                 CHECK(joined.n == len && (!len || !memcmp(joined.p, text, len)));
             free(joined.p);
             free(streamed.p);

@@ -251,6 +251,10 @@ test('tokenize: strings and raw bytes, addSpecial and parseSpecial, info', async
   assert.throws(() => tok.tokenize(/** @type {any} */ (42)), TypeError);
   assert.equal(tok.detokenize([1, 2], { renderSpecial: true }), '<s></s>');
   assert.equal(tok.detokenize([1, 2]), '');
+  // SentencePiece drops the first token's leading space, unless the ids continue earlier text
+  const world = Array.from(tok.tokenize('Hello world')).slice(1);
+  assert.equal(tok.detokenize(world), 'world');
+  assert.equal(tok.detokenize(world, { continuation: true }), ' world');
 });
 
 test('BERT: [CLS]/[SEP] with addSpecial; lowercasing and accent stripping', async (t) => {
