@@ -66,6 +66,7 @@ struct sm_tokenizer {
     sm_pairmap merges;       /* BPE: (left id, right id) -> merge rank; empty for other kinds */
     int32_t bos, eos, eot, eom, unk, pad, sep, cls, mask, linefeed; /* -1 when absent */
     bool add_bos, add_eos, add_space_prefix, remove_extra_whitespaces;
+    bool lowercase, strip_accents; /* WordPiece normalizer (tokenizer.ggml.normalizer.*) */
     int32_t byte_token[256]; /* SPM/CHAR byte fallback: id of "<0xNN>", else of the byte's own
                                 one-byte text, or -1 */
     int32_t *special;        /* ids of CONTROL, USER_DEFINED and UNKNOWN tokens with non-empty text,

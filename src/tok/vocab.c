@@ -279,11 +279,17 @@ static sm_status read_flags_and_ids(sm_tokenizer *t, const sm_gguf *g, sm_error 
         {"tokenizer.ggml.add_bos_token", offsetof(sm_tokenizer, add_bos)},
         {"tokenizer.ggml.add_eos_token", offsetof(sm_tokenizer, add_eos)},
         {"tokenizer.ggml.add_sep_token", offsetof(sm_tokenizer, add_sep)},
+        {"tokenizer.ggml.normalizer.lowercase", offsetof(sm_tokenizer, lowercase)},
+        {"tokenizer.ggml.normalizer.strip_accents", offsetof(sm_tokenizer, strip_accents)},
     };
+    /* llama.cpp: both default to true, and strip_accents follows lowercase unless given */
+    t->lowercase = true;
+    const bool has_strip = sm_gguf_find(g, "tokenizer.ggml.normalizer.strip_accents") != NULL;
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         st = opt_bool(g, flags[i].key, (bool *)(void *)((char *)t + flags[i].off), err);
         if (st != SM_OK) return st;
     }
+    if (!has_strip) t->strip_accents = t->lowercase;
     static const struct { const char *what, *id_key; } need[] = {
         {"tokenizer.ggml.add_bos_token", "tokenizer.ggml.bos_token_id"},
         {"tokenizer.ggml.add_eos_token", "tokenizer.ggml.eos_token_id"},

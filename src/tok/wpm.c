@@ -102,9 +102,7 @@ static void wpm_emit_word(const sm_tokenizer *t, const wpm_word *w, size_t max_l
 }
 
 sm_status sm_tok_wpm(const sm_tokenizer *t, const char *text, size_t n, sm_tok_out *out) {
-    /* llama.cpp reads these from tokenizer.ggml.normalizer.{lowercase,strip_accents} (default
-     * true; strip_accents defaults to lowercase); the loader does not read those keys yet */
-    const bool lowercase = true, strip_accents = true;
+    const bool lowercase = t->lowercase, strip_accents = t->strip_accents;
     if (n == 0) return SM_OK;
     wpm_word w = {malloc(64), WPM_PREFIX_LEN, 64};
     if (!w.b) return SM_ERR_NOMEM;
