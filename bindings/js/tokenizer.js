@@ -75,15 +75,16 @@ export class Tokenizer {
   /**
    * Splits text into token ids.
    * @param {string | Uint8Array} text a string (encoded as UTF-8) or raw bytes, used exactly
-   * @param {{addSpecial?: boolean, parseSpecial?: boolean}} [opts] addSpecial: BOS/EOS (or
-   *   [CLS]/[SEP]) as the file's metadata asks; parseSpecial: text such as "<|im_start|>" becomes
-   *   its special token (leave off for untrusted text)
+   * @param {{addSpecial?: boolean, addBos?: boolean, parseSpecial?: boolean}} [opts] addSpecial
+   *   (alias addBos): BOS/EOS (or [CLS]/[SEP]) as the file's metadata asks; parseSpecial: text
+   *   such as "<|im_start|>" becomes its special token (leave off for untrusted text)
    * @returns {Int32Array}
    */
   tokenize(text, opts = {}) {
     this.ensureLive();
     const m = this.mod;
-    const flags = (opts.addSpecial ? SM_TOKENIZE_ADD_SPECIAL : 0) | (opts.parseSpecial ? SM_TOKENIZE_PARSE_SPECIAL : 0);
+    const addSpecial = opts.addSpecial ?? opts.addBos;
+    const flags = (addSpecial ? SM_TOKENIZE_ADD_SPECIAL : 0) | (opts.parseSpecial ? SM_TOKENIZE_PARSE_SPECIAL : 0);
     let textPtr = 0;
     let len = 0;
     if (typeof text === 'string') {

@@ -240,6 +240,7 @@ test('tokenize: strings and raw bytes, addSpecial and parseSpecial, info', async
   const plain = Array.from(tok.tokenize('Hello world'));
   assert.deepEqual(Array.from(tok.tokenize(new TextEncoder().encode('Hello world'))), plain);
   assert.deepEqual(Array.from(tok.tokenize('Hello world', { addSpecial: true })), [1, ...plain]);
+  assert.deepEqual(Array.from(tok.tokenize('Hello world', { addBos: true })), [1, ...plain], 'addBos is addSpecial');
   assert.ok(!Array.from(tok.tokenize('<s>x')).includes(1), '"<s>" is plain text by default');
   assert.equal(tok.tokenize('<s>x', { parseSpecial: true })[0], 1);
   assert.deepEqual(Array.from(tok.tokenize('')), []);
