@@ -29,6 +29,14 @@ void sm_kern_swiglu(float *h, const float *g, const float *u, int n) {
     for (int i = 0; i < n; i++) h[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+void sm_kern_geglu(float *h, const float *g, const float *u, int n) {
+    const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
+    for (int i = 0; i < n; i++) {
+        const float a = g[i];
+        h[i] = 0.5f * a * (1.0f + tanhf(k * (a + 0.044715f * a * a * a))) * u[i];
+    }
+}
+
 void sm_kern_add(float *y, const float *x, int n) {
     for (int i = 0; i < n; i++) y[i] += x[i];
 }

@@ -19,6 +19,10 @@ void sm_kern_softmax(float *x, int n);
 /* h[i] = silu(g[i]) * u[i]  (SwiGLU);  silu(a) = a / (1 + exp(-a)) */
 void sm_kern_swiglu(float *h, const float *g, const float *u, int n);
 
+/* h[i] = gelu(g[i]) * u[i]  (GeGLU), gelu in its tanh form:
+ * gelu(a) = a/2 · (1 + tanh(sqrt(2/pi) · (a + 0.044715 a^3))) */
+void sm_kern_geglu(float *h, const float *g, const float *u, int n);
+
 /* y[i] += x[i] */
 void sm_kern_add(float *y, const float *x, int n);
 

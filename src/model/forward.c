@@ -37,12 +37,14 @@ sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_bat
     f->gate = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
     f->up = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
     f->out = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
+    /* fused projections (Phi-3's attn_qkv and gate+up) land here before they are split */
+    f->wide = malloc((size_t)n_batch * max64(n_q + 2 * n_kv, 2 * (int64_t)hp->n_ff) * sizeof(float));
     f->scores = malloc((size_t)f->n_threads * n_ctx * sizeof(float));
     f->rope = malloc((size_t)n_batch * (size_t)(hp->n_rot / 2) * sizeof *f->rope);
     /* F32 is the widest vec_dot_type (4 bytes per element), so this fits every conversion */
     f->xq = malloc((size_t)n_batch * widest * sizeof(float));
     if (!f->k_cache || !f->v_cache || !f->x || !f->xb || !f->q || !f->k || !f->v || !f->gate ||
-        !f->up || !f->out || !f->scores || !f->rope || !f->xq) {
+        !f->up || !f->out || !f->wide || !f->scores || !f->rope || !f->xq) {
         sm_fwd_free(f);
         return sm_err(err, SM_ERR_NOMEM, "out of memory for a %d-token KV cache (%zu MiB)", n_ctx,
                       cache * 2 * sizeof(float) >> 20);
@@ -53,7 +55,7 @@ sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_bat
 void sm_fwd_free(sm_fwd *f) {
     if (!f) return;
     free(f->k_cache), free(f->v_cache), free(f->x), free(f->xb), free(f->q), free(f->k);
-    free(f->v), free(f->gate), free(f->up), free(f->out), free(f->scores), free(f->rope), free(f->xq);
+    free(f->v), free(f->gate), free(f->up), free(f->out), free(f->wide), free(f->scores), free(f->rope), free(f->xq);
     memset(f, 0, sizeof *f);
 }
 
@@ -110,17 +112,19 @@ typedef struct attn_task {
     const sm_hparams *hp;
     int layer, n_tok;
     int32_t pos0;
+    int32_t n_swa; /* sliding window of this layer; 0 = attend to every earlier position */
 } attn_task;
 
-/* out[t][h] = softmax(q[t][h] · K[0..pos_t][kvh] / sqrt(head_dim)) · V[0..pos_t][kvh]
- * for the (t, h) pairs in this thread's share; written into f->xb as [n_tok][n_q]. */
+/* out[t][h] = softmax(cap(q[t][h] · K[j0..pos_t][kvh] / sqrt(head_dim))) · V[j0..pos_t][kvh]
+ * for the (t, h) pairs in this thread's share; written into f->xb as [n_tok][n_q].
+ * j0 = 0, or pos_t - n_swa + 1 in a sliding-window layer; cap(s) = c·tanh(s/c) when soft-capped. */
 static void attn_worker(void *ctx, int ith, int nth) {
     const attn_task *a = ctx;
     const sm_hparams *hp = a->hp;
     sm_fwd *f = a->f;
     const int hd = hp->head_dim, n_kv = hp->n_head_kv * hd, n_q = hp->n_head * hd;
     const int group = hp->n_head / hp->n_head_kv;
-    const float scale = 1.0f / sqrtf((float)hd);
+    const float scale = 1.0f / sqrtf((float)hd), cap = hp->attn_softcap;
     const float *kc = f->k_cache + (size_t)a->layer * f->n_ctx * n_kv;
     const float *vc = f->v_cache + (size_t)a->layer * f->n_ctx * n_kv;
     float *sc = f->scores + (size_t)ith * f->n_ctx;
@@ -128,14 +132,19 @@ static void attn_worker(void *ctx, int ith, int nth) {
     sm_kern_split((int64_t)a->n_tok * hp->n_head, ith, nth, &lo, &hi);
     for (int64_t item = lo; item < hi; item++) {
         const int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head), kvh = h / group;
-        const int n_seen = a->pos0 + t + 1; /* causal: positions 0..pos_t */
+        const int pos = a->pos0 + t; /* causal: positions j0..pos */
+        const int j0 = a->n_swa > 0 && pos - a->n_swa + 1 > 0 ? pos - a->n_swa + 1 : 0;
+        const int n_seen = pos - j0 + 1;
         const float *qh = f->q + (size_t)t * n_q + (size_t)h * hd;
-        for (int j = 0; j < n_seen; j++)
-            sc[j] = sm_kern_dot_f32(qh, kc + (size_t)j * n_kv + (size_t)kvh * hd, hd) * scale;
+        const float *k0 = kc + (size_t)j0 * n_kv + (size_t)kvh * hd;
+        for (int j = 0; j < n_seen; j++) sc[j] = sm_kern_dot_f32(qh, k0 + (size_t)j * n_kv, hd) * scale;
+        if (cap > 0.0f)
+            for (int j = 0; j < n_seen; j++) sc[j] = cap * tanhf(sc[j] / cap);
         sm_kern_softmax(sc, n_seen);
         float *out = f->xb + (size_t)t * n_q + (size_t)h * hd;
+        const float *v0 = vc + (size_t)j0 * n_kv + (size_t)kvh * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j < n_seen; j++) sm_kern_axpy(out, sc[j], vc + (size_t)j * n_kv + (size_t)kvh * hd, hd);
+        for (int j = 0; j < n_seen; j++) sm_kern_axpy(out, sc[j], v0 + (size_t)j * n_kv, hd);
     }
 }
 
@@ -145,26 +154,92 @@ static void embed(const sm_model *m, const int32_t *tokens, int n_tok, float *x)
     const sm_weight *e = &m->tok_embd;
     for (int t = 0; t < n_tok; t++)
         e->traits->to_float(e->data + (size_t)tokens[t] * e->row_bytes, x + (size_t)t * e->n_in, e->n_in);
+    if (m->arch->scale_embd) { /* Gemma: embeddings times sqrt(n_embd) */
+        const float g = sqrtf((float)e->n_in);
+        for (int64_t i = 0; i < (int64_t)n_tok * e->n_in; i++) x[i] *= g;
+    }
+}
+
+/* y[t][:] += b for each of n_tok rows of width n (b may be NULL). */
+static void add_bias(float *y, const float *b, int n_tok, int64_t n) {
+    if (!b) return;
+    for (int t = 0; t < n_tok; t++) sm_kern_add(y + (size_t)t * n, b, (int)n);
+}
+
+/* Copies columns [c0, c0 + n) of rows of width `width` into dense rows of width n. */
+static void split_cols(float *dst, const float *src, int n_tok, int64_t width, int64_t c0, int64_t n) {
+    for (int t = 0; t < n_tok; t++) memcpy(dst + (size_t)t * n, src + (size_t)t * width + c0, (size_t)n * sizeof(float));
 }
 
 static void rmsnorm_rows(float *y, const float *x, const float *w, int n_tok, int n, float eps) {
     for (int t = 0; t < n_tok; t++) sm_kern_rmsnorm(y + (size_t)t * n, x + (size_t)t * n, w, n, eps);
 }
 
-/* Rotates q and k of every token and head, then appends k and v to the layer's cache. */
+/* Normalizes (Qwen3) and rotates q and k of every token and head, then appends k and v to the
+ * layer's cache. */
 static void rope_and_store(sm_fwd *f, const sm_model *m, int layer, int n_tok, int32_t pos0) {
     const sm_hparams *hp = &m->hp;
+    const sm_layer *L = &m->layers[layer];
     const int hd = hp->head_dim, n_kv = hp->n_head_kv * hd, n_q = hp->n_head * hd, half = hp->n_rot / 2;
     for (int t = 0; t < n_tok; t++) {
         const float(*cs)[2] = (const float(*)[2])f->rope + (size_t)t * half;
-        for (int h = 0; h < hp->n_head; h++)
-            sm_kern_rope_apply(f->q + (size_t)t * n_q + (size_t)h * hd, hp->n_rot, cs, m->arch->rope_mode);
-        for (int h = 0; h < hp->n_head_kv; h++)
-            sm_kern_rope_apply(f->k + (size_t)t * n_kv + (size_t)h * hd, hp->n_rot, cs, m->arch->rope_mode);
+        for (int h = 0; h < hp->n_head; h++) {
+            float *qh = f->q + (size_t)t * n_q + (size_t)h * hd;
+            if (L->q_norm) sm_kern_rmsnorm(qh, qh, L->q_norm, hd, hp->norm_eps);
+            sm_kern_rope_apply(qh, hp->n_rot, cs, m->arch->rope_mode);
+        }
+        for (int h = 0; h < hp->n_head_kv; h++) {
+            float *kh = f->k + (size_t)t * n_kv + (size_t)h * hd;
+            if (L->k_norm) sm_kern_rmsnorm(kh, kh, L->k_norm, hd, hp->norm_eps);
+            sm_kern_rope_apply(kh, hp->n_rot, cs, m->arch->rope_mode);
+        }
     }
     const size_t at = ((size_t)layer * f->n_ctx + (size_t)pos0) * n_kv;
     memcpy(f->k_cache + at, f->k, (size_t)n_tok * n_kv * sizeof(float));
     memcpy(f->v_cache + at, f->v, (size_t)n_tok * n_kv * sizeof(float));
+}
+
+/* q, k, v of the batch from the normed input in f->xb: three matmuls, or one fused matmul split
+ * by columns (Phi-3); then the biases (Qwen2). */
+static void project_qkv(sm_fwd *f, const sm_model *m, sm_pool *pool, const sm_layer *L, int n_tok) {
+    const sm_hparams *hp = &m->hp;
+    const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
+    if (L->wqkv.data) {
+        matmul_one(f, pool, f->xb, n_tok, &L->wqkv, f->wide);
+        split_cols(f->q, f->wide, n_tok, n_q + 2 * n_kv, 0, n_q);
+        split_cols(f->k, f->wide, n_tok, n_q + 2 * n_kv, n_q, n_kv);
+        split_cols(f->v, f->wide, n_tok, n_q + 2 * n_kv, n_q + n_kv, n_kv);
+    } else {
+        const sm_weight *w[3] = {&L->wq, &L->wk, &L->wv};
+        float *const y[3] = {f->q, f->k, f->v};
+        matmul_many(f, pool, f->xb, n_tok, w, y, 3);
+    }
+    add_bias(f->q, L->bq, n_tok, n_q);
+    add_bias(f->k, L->bk, n_tok, n_kv);
+    add_bias(f->v, L->bv, n_tok, n_kv);
+}
+
+/* f->gate = act(gate) * up from the normed input in f->xb: two matmuls, or one fused matmul
+ * whose first n_ff columns are the gate (Phi-3). */
+static void project_ffn(sm_fwd *f, const sm_model *m, sm_pool *pool, const sm_layer *L, int n_tok) {
+    const int64_t n_ff = m->hp.n_ff;
+    if (L->w_gate_up.data) {
+        matmul_one(f, pool, f->xb, n_tok, &L->w_gate_up, f->wide);
+        split_cols(f->gate, f->wide, n_tok, 2 * n_ff, 0, n_ff);
+        split_cols(f->up, f->wide, n_tok, 2 * n_ff, n_ff, n_ff);
+    } else {
+        const sm_weight *w[2] = {&L->w_gate, &L->w_up};
+        float *const y[2] = {f->gate, f->up};
+        matmul_many(f, pool, f->xb, n_tok, w, y, 2);
+    }
+    if (m->arch->ffn_act == SM_FFN_GELU) sm_kern_geglu(f->gate, f->gate, f->up, (int)(n_tok * n_ff));
+    else sm_kern_swiglu(f->gate, f->gate, f->up, (int)(n_tok * n_ff));
+}
+
+/* x += norm_post(out) (Gemma 2's post-norms), or x += out. */
+static void residual_add(float *x, float *out, const float *post_norm, int n_tok, int n, float eps) {
+    if (post_norm) rmsnorm_rows(out, out, post_norm, n_tok, n, eps);
+    sm_kern_add(x, out, n_tok * n);
 }
 
 static void layer_forward(sm_fwd *f, const sm_model *m, sm_pool *pool, int il, int n_tok, int32_t pos0) {
@@ -173,22 +248,19 @@ static void layer_forward(sm_fwd *f, const sm_model *m, sm_pool *pool, int il, i
     const int n_embd = hp->n_embd;
     /* attention block */
     rmsnorm_rows(f->xb, f->x, L->attn_norm, n_tok, n_embd, hp->norm_eps);
-    const sm_weight *qkv[3] = {&L->wq, &L->wk, &L->wv};
-    float *const qkv_out[3] = {f->q, f->k, f->v};
-    matmul_many(f, pool, f->xb, n_tok, qkv, qkv_out, 3);
+    project_qkv(f, m, pool, L, n_tok);
     rope_and_store(f, m, il, n_tok, pos0);
-    attn_task at = {.f = f, .hp = hp, .layer = il, .n_tok = n_tok, .pos0 = pos0};
+    /* Gemma 2 slides a window over even layers (llama.cpp's SWA pattern 2) */
+    const int32_t n_swa = m->arch->swa_even_layers && il % 2 == 0 ? hp->n_swa : 0;
+    attn_task at = {.f = f, .hp = hp, .layer = il, .n_tok = n_tok, .pos0 = pos0, .n_swa = n_swa};
     sm_pool_run(pool, attn_worker, &at);
     matmul_one(f, pool, f->xb, n_tok, &L->wo, f->out);
-    sm_kern_add(f->x, f->out, n_tok * n_embd);
+    residual_add(f->x, f->out, L->attn_post_norm, n_tok, n_embd, hp->norm_eps);
     /* feed-forward block */
     rmsnorm_rows(f->xb, f->x, L->ffn_norm, n_tok, n_embd, hp->norm_eps);
-    const sm_weight *gu[2] = {&L->w_gate, &L->w_up};
-    float *const gu_out[2] = {f->gate, f->up};
-    matmul_many(f, pool, f->xb, n_tok, gu, gu_out, 2);
-    sm_kern_swiglu(f->gate, f->gate, f->up, n_tok * hp->n_ff);
+    project_ffn(f, m, pool, L, n_tok);
     matmul_one(f, pool, f->gate, n_tok, &L->w_down, f->out);
-    sm_kern_add(f->x, f->out, n_tok * n_embd);
+    residual_add(f->x, f->out, L->ffn_post_norm, n_tok, n_embd, hp->norm_eps);
 }
 
 sm_status sm_fwd_run(sm_fwd *f, const sm_model *m, sm_pool *pool, const int32_t *tokens, int n_tok,
@@ -196,9 +268,15 @@ sm_status sm_fwd_run(sm_fwd *f, const sm_model *m, sm_pool *pool, const int32_t 
     const sm_hparams *hp = &m->hp;
     if (n_tok <= 0 || n_tok > f->n_batch || pos0 < 0 || pos0 + n_tok > f->n_ctx) return SM_ERR_INVALID_ARG;
     embed(m, tokens, n_tok, f->x);
-    for (int t = 0; t < n_tok; t++)
-        sm_kern_rope_angles(f->rope + (size_t)t * (hp->n_rot / 2), hp->n_rot, pos0 + t, hp->rope_base,
-                            hp->rope_scale, m->rope_freqs);
+    /* LongRoPE: the long factor set once the context exceeds the original training context */
+    const float *factors = m->rope_freqs_long && f->n_ctx > hp->n_ctx_orig ? m->rope_freqs_long : m->rope_freqs;
+    const int half = hp->n_rot / 2;
+    for (int t = 0; t < n_tok; t++) {
+        float(*cs)[2] = f->rope + (size_t)t * half;
+        sm_kern_rope_angles(cs, hp->n_rot, pos0 + t, hp->rope_base, hp->rope_scale, factors);
+        if (hp->rope_attn_factor != 1.0f)
+            for (int i = 0; i < half; i++) cs[i][0] *= hp->rope_attn_factor, cs[i][1] *= hp->rope_attn_factor;
+    }
     for (int il = 0; il < hp->n_layer; il++) {
         if (cancel && atomic_load_explicit(cancel, memory_order_relaxed)) return SM_ERR_CANCELLED;
         layer_forward(f, m, pool, il, n_tok, pos0);
@@ -207,6 +285,9 @@ sm_status sm_fwd_run(sm_fwd *f, const sm_model *m, sm_pool *pool, const int32_t 
         const float *last = f->x + (size_t)(n_tok - 1) * hp->n_embd;
         sm_kern_rmsnorm(f->xb, last, m->output_norm, hp->n_embd, hp->norm_eps);
         matmul_one(f, pool, f->xb, 1, &m->output, logits);
+        const float cap = hp->final_softcap;
+        if (cap > 0.0f)
+            for (int32_t i = 0; i < hp->n_vocab; i++) logits[i] = cap * tanhf(logits[i] / cap);
     }
     return SM_OK;
 }

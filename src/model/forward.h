@@ -23,6 +23,7 @@ typedef struct sm_fwd {
     float *k, *v;       /* [n_batch][n_kv] */
     float *gate, *up;   /* [n_batch][n_ff]; gate then holds SwiGLU(gate, up) */
     float *out;         /* [n_batch][n_embd] output of a block before it joins the residual */
+    float *wide;        /* [n_batch][max(n_q + 2 n_kv, 2 n_ff)] fused projections before the split */
     float *scores;      /* [n_threads][n_ctx] attention weights, one row per thread */
     float (*rope)[2];   /* [n_batch][n_rot / 2] cos/sin per token */
     void *xq;           /* [n_batch] activation rows converted to a vec_dot_type */

@@ -46,7 +46,10 @@ static sm_status read_rope_scaling(const sm_gguf *g, const sm_arch *a, sm_hparam
     float factor = 0.0f;
     get_arch_f32(g, a, "rope.scaling.factor", &factor);
     hp->rope_scale = 1.0f;
-    if (!has_type || sm_gguf_str_eq(type, "none")) return SM_OK;
+    /* LongRoPE (Phi-3): the scaling lives in rope_factors_long/short tensors */
+    if (!has_type || sm_gguf_str_eq(type, "none") || sm_gguf_str_eq(type, "longrope") ||
+        sm_gguf_str_eq(type, "su"))
+        return SM_OK;
     if (!sm_gguf_str_eq(type, "linear"))
         return sm_err(err, SM_ERR_UNSUPPORTED, "rope scaling type '%.*s' is not supported",
                       (int)(type.len > 32 ? 32 : type.len), type.ptr);
@@ -55,6 +58,23 @@ static sm_status read_rope_scaling(const sm_gguf *g, const sm_arch *a, sm_hparam
                       a->name);
     hp->rope_scale = 1.0f / factor;
     return SM_OK;
+}
+
+/* Keys only some families set: soft-capping and sliding windows (Gemma 2), LongRoPE's original
+ * context and attention factor (Phi-3). Absent keys leave the feature off. */
+static sm_status read_extras(const sm_gguf *g, const sm_arch *a, sm_hparams *hp, sm_error *err) {
+    hp->rope_attn_factor = 1.0f;
+    get_arch_f32(g, a, "rope.scaling.attn_factor", &hp->rope_attn_factor);
+    get_arch_f32(g, a, "attn_logit_softcapping", &hp->attn_softcap);
+    get_arch_f32(g, a, "final_logit_softcapping", &hp->final_softcap);
+    sm_status st = get_arch_i32(g, a, "rope.scaling.original_context_length", false, &hp->n_ctx_orig, err);
+    if (st == SM_OK && a->swa_even_layers)
+        st = get_arch_i32(g, a, "attention.sliding_window", false, &hp->n_swa, err);
+    if (st != SM_OK) return st;
+    if (!(hp->rope_attn_factor > 0.0f) || !(hp->attn_softcap >= 0.0f) || !(hp->final_softcap >= 0.0f))
+        return sm_err(err, SM_ERR_FORMAT, "rope attn_factor must be positive and soft-capping values "
+                      "not negative");
+    return read_rope_scaling(g, a, hp, err);
 }
 
 static sm_status read_hparams(const sm_gguf *g, const sm_arch *a, sm_hparams *hp, sm_error *err) {
@@ -96,7 +116,7 @@ static sm_status read_hparams(const sm_gguf *g, const sm_arch *a, sm_hparams *hp
     get_arch_f32(g, a, "rope.freq_base", &hp->rope_base);
     if (!(hp->norm_eps >= 0.0f) || !(hp->rope_base > 0.0f))
         return sm_err(err, SM_ERR_FORMAT, "layer_norm_rms_epsilon and rope.freq_base must be positive");
-    return read_rope_scaling(g, a, hp, err);
+    return read_extras(g, a, hp, err);
 }
 
 /* Binds a 2-D weight named `name` that must have shape [n_in, n_out]. */
@@ -136,33 +156,65 @@ static sm_status bind_vector(sm_model *m, const char *name, int64_t n, float **n
     return SM_OK;
 }
 
-static sm_status bind_layer_matrices(sm_model *m, int il, sm_error *err) {
-    const sm_hparams *hp = &m->hp;
-    sm_layer *L = &m->layers[il];
+/* The size a dimension kind takes for this model. */
+static int64_t dim_size(const sm_hparams *hp, sm_dim d) {
     const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
-    struct { sm_layer_tensor role; int64_t n_in, n_out; sm_weight *w; } mats[] = {
-        {SM_LT_ATTN_Q, hp->n_embd, n_q, &L->wq},        {SM_LT_ATTN_K, hp->n_embd, n_kv, &L->wk},
-        {SM_LT_ATTN_V, hp->n_embd, n_kv, &L->wv},       {SM_LT_ATTN_OUT, n_q, hp->n_embd, &L->wo},
-        {SM_LT_FFN_GATE, hp->n_embd, hp->n_ff, &L->w_gate}, {SM_LT_FFN_UP, hp->n_embd, hp->n_ff, &L->w_up},
-        {SM_LT_FFN_DOWN, hp->n_ff, hp->n_embd, &L->w_down},
-    };
+    switch (d) {
+    case SM_DIM_NONE: return 1;
+    case SM_DIM_EMBD: return hp->n_embd;
+    case SM_DIM_Q: return n_q;
+    case SM_DIM_KV: return n_kv;
+    case SM_DIM_QKV: return n_q + 2 * n_kv;
+    case SM_DIM_FF: return hp->n_ff;
+    case SM_DIM_FF2: return 2 * (int64_t)hp->n_ff;
+    case SM_DIM_HEAD: return hp->head_dim;
+    }
+    return 0;
+}
+
+/* Binds every tensor role of layer il that the architecture has: matrices as views, vectors as
+ * f32 copies at *next (NULL next: matrices only, vectors are bound in a second pass). */
+static sm_status bind_layer(sm_model *m, int il, float **next, sm_error *err) {
     char name[96];
-    for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
-        snprintf(name, sizeof name, sm_arch_layer_tensor_name(mats[i].role), il);
-        sm_status st = bind_matrix(m, name, mats[i].n_in, mats[i].n_out, mats[i].w, err);
+    for (int r = 0; r < SM_LT_COUNT; r++) {
+        if (!m->arch->layer_tensor[r]) continue;
+        const sm_layer_tensor_info *ti = sm_arch_layer_tensor((sm_layer_tensor)r);
+        const bool is_vector = ti->ne1 == SM_DIM_NONE;
+        if (is_vector != (next != NULL)) continue;
+        snprintf(name, sizeof name, ti->name, il);
+        char *field = (char *)&m->layers[il] + ti->field;
+        sm_status st = is_vector
+            ? bind_vector(m, name, dim_size(&m->hp, ti->ne0), next, (const float **)(void *)field, err)
+            : bind_matrix(m, name, dim_size(&m->hp, ti->ne0), dim_size(&m->hp, ti->ne1),
+                          (sm_weight *)(void *)field, err);
         if (st) return st;
     }
     return SM_OK;
 }
 
-static sm_status bind_layer_vectors(sm_model *m, int il, float **next, sm_error *err) {
-    sm_layer *L = &m->layers[il];
-    char name[96];
-    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_ATTN_NORM), il);
-    sm_status st = bind_vector(m, name, m->hp.n_embd, next, &L->attn_norm, err);
-    if (st) return st;
-    snprintf(name, sizeof name, sm_arch_layer_tensor_name(SM_LT_FFN_NORM), il);
-    return bind_vector(m, name, m->hp.n_embd, next, &L->ffn_norm, err);
+/* Floats the owned vectors need: every 1-D layer tensor, the output norm, RoPE factor tables. */
+static size_t vector_floats(const sm_model *m, int n_freq_tables) {
+    size_t per_layer = 0;
+    for (int r = 0; r < SM_LT_COUNT; r++) {
+        const sm_layer_tensor_info *ti = sm_arch_layer_tensor((sm_layer_tensor)r);
+        if (m->arch->layer_tensor[r] && ti->ne1 == SM_DIM_NONE) per_layer += (size_t)dim_size(&m->hp, ti->ne0);
+    }
+    return per_layer * (size_t)m->hp.n_layer + (size_t)m->hp.n_embd +
+           (size_t)n_freq_tables * (size_t)(m->hp.n_rot / 2);
+}
+
+/* RoPE frequency divisors: Llama 3's rope_freqs, or Phi-3's LongRoPE short/long pair (short up
+ * to the original context, long beyond; the session picks by its context length). */
+static sm_status bind_rope_factors(sm_model *m, float **next, sm_error *err) {
+    const int n = m->hp.n_rot / 2;
+    sm_status st = SM_OK;
+    if (sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight"))
+        st = bind_vector(m, "rope_freqs.weight", n, next, &m->rope_freqs, err);
+    else if (sm_gguf_find_tensor(&m->gguf, "rope_factors_short.weight"))
+        st = bind_vector(m, "rope_factors_short.weight", n, next, &m->rope_freqs, err);
+    if (st == SM_OK && sm_gguf_find_tensor(&m->gguf, "rope_factors_long.weight"))
+        st = bind_vector(m, "rope_factors_long.weight", n, next, &m->rope_freqs_long, err);
+    return st;
 }
 
 /* Binds every weight. Sizes allocated here come from hyper-parameters, which are only trusted
@@ -170,9 +222,11 @@ static sm_status bind_layer_vectors(sm_model *m, int il, float **next, sm_error 
  * tensor count, not on a huge allocation. */
 static sm_status bind_weights(sm_model *m, sm_error *err) {
     sm_hparams *hp = &m->hp;
-    if ((uint64_t)hp->n_layer * SM_LT_COUNT > m->gguf.n_tensors)
+    uint64_t per_layer = 0;
+    for (int r = 0; r < SM_LT_COUNT; r++) per_layer += m->arch->layer_tensor[r];
+    if ((uint64_t)hp->n_layer * per_layer > m->gguf.n_tensors)
         return sm_err(err, SM_ERR_FORMAT, "block_count %d needs at least %llu tensors, the file has %llu",
-                      hp->n_layer, (unsigned long long)hp->n_layer * SM_LT_COUNT,
+                      hp->n_layer, (unsigned long long)(hp->n_layer * per_layer),
                       (unsigned long long)m->gguf.n_tensors);
     const sm_gguf_tensor *emb = sm_gguf_find_tensor(&m->gguf, "token_embd.weight");
     if (!emb) return sm_err(err, SM_ERR_FORMAT, "missing tensor 'token_embd.weight'");
@@ -189,17 +243,17 @@ static sm_status bind_weights(sm_model *m, sm_error *err) {
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
     for (int il = 0; il < hp->n_layer; il++)
-        if ((st = bind_layer_matrices(m, il, err))) return st;
-    const bool has_freqs = sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight") != NULL;
-    const size_t n_floats = ((size_t)hp->n_layer * 2 + 1) * (size_t)hp->n_embd + (has_freqs ? hp->n_rot / 2 : 0);
-    m->vectors = malloc(n_floats * sizeof(float));
+        if ((st = bind_layer(m, il, NULL, err))) return st;
+    const int n_tables = (sm_gguf_find_tensor(&m->gguf, "rope_freqs.weight") != NULL) +
+                         (sm_gguf_find_tensor(&m->gguf, "rope_factors_short.weight") != NULL) +
+                         (sm_gguf_find_tensor(&m->gguf, "rope_factors_long.weight") != NULL);
+    m->vectors = malloc(vector_floats(m, n_tables) * sizeof(float));
     if (!m->vectors) return sm_err(err, SM_ERR_NOMEM, "out of memory binding weights");
     float *next = m->vectors;
     if ((st = bind_vector(m, "output_norm.weight", hp->n_embd, &next, &m->output_norm, err))) return st;
-    if (has_freqs && (st = bind_vector(m, "rope_freqs.weight", hp->n_rot / 2, &next, &m->rope_freqs, err)))
-        return st;
+    if ((st = bind_rope_factors(m, &next, err))) return st;
     for (int il = 0; il < hp->n_layer; il++)
-        if ((st = bind_layer_vectors(m, il, &next, err))) return st;
+        if ((st = bind_layer(m, il, &next, err))) return st;
     return SM_OK;
 }
 
@@ -260,8 +314,9 @@ sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_mode
         if (!sm_gguf_get_str(&m->gguf, "general.architecture", &arch_name))
             st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
         else if (!(m->arch = sm_arch_find(arch_name)))
-            st = sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%.*s' is not supported",
-                        (int)(arch_name.len > 64 ? 64 : arch_name.len), arch_name.ptr);
+            st = sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%.*s' is not supported (supported: %s)",
+                        (int)(arch_name.len > 64 ? 64 : arch_name.len), arch_name.ptr,
+                        sm_arch_supported_list());
     }
     if (st == SM_OK) st = read_hparams(&m->gguf, m->arch, &m->hp, err);
     if (st == SM_OK) st = bind_weights(m, err);
