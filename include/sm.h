@@ -109,10 +109,24 @@ typedef struct sm_session_params {
     float temperature;   /* 0 = greedy (argmax); the only sampler in this version */
     uint64_t seed;       /* sampler seed; results are reproducible for a given seed */
     int32_t ignore_eos;  /* nonzero: end-of-generation tokens do not end sm_session_step() */
+    uint64_t memory_budget; /* bytes the model's weights plus this session may use; 0 = only the
+                               address space (4 GiB in WASM). Checked before allocating. */
 } sm_session_params;
 
 /* Returns the default session parameters. */
 sm_session_params sm_session_default_params(void);
+
+/* What a session with these parameters would need, before anything is allocated. */
+typedef struct sm_memory_estimate {
+    uint64_t weights;   /* tensor data as stored in the file (held by the caller's buffer) */
+    uint64_t kv_cache;  /* keys and values for n_ctx positions */
+    uint64_t scratch;   /* activations for one n_batch batch, logits, sampler */
+    uint64_t total;     /* the sum */
+} sm_memory_estimate;
+
+/* Fills *out for a session over `model` with `params` (NULL: defaults). */
+sm_status sm_model_estimate_memory(const sm_model *model, const sm_session_params *params,
+                                   sm_memory_estimate *out);
 
 /*
  * Creates a session over `model`, allocating its KV cache and scratch buffers up front (decode never

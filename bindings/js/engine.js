@@ -11,6 +11,7 @@ import { Tokenizer } from './tokenizer.js';
 import { loadWasm } from './wasm-loader.js';
 
 const SM_OK = 0;
+const WASM_ADDRESS_SPACE = 2 ** 32;
 const SM_DONE = 1;
 
 export class Engine {
@@ -51,6 +52,10 @@ export class Engine {
    */
   loadModel(bytes) {
     const m = this.mod;
+    // wasm32 addresses 4 GiB; refuse at once rather than fail deep inside an allocation
+    if (bytes.length > WASM_ADDRESS_SPACE - 64 * 2 ** 20) {
+      throw new SmallMindError(`a ${Math.round(bytes.length / 2 ** 20)} MiB file cannot fit WebAssembly's 4 GiB address space`, -2);
+    }
     const ptr = m._sm_js_alloc(bytes.length);
     if (!ptr) throw new SmallMindError(`out of WASM memory for a ${bytes.length}-byte model`, -2);
     m.HEAPU8.set(bytes, ptr);
@@ -118,6 +123,17 @@ export class Model {
       opts.temperature ?? 0, opts.seed ?? 0x5eed, opts.ignoreEos ? 1 : 0);
     if (!h) throw this.engine.lastError();
     return new Session(this, h);
+  }
+
+  /**
+   * Bytes a session with these options would need (weights, KV cache, scratch, total), computed
+   * before anything is allocated. createSession refuses sessions over the 4 GiB address space.
+   * @param {{nCtx?: number, nBatch?: number, threads?: number}} [opts]
+   * @returns {{weights: number, kv_cache: number, scratch: number, total: number}}
+   */
+  estimateMemory(opts = {}) {
+    const m = this.engine.mod;
+    return JSON.parse(m.UTF8ToString(m._sm_js_model_estimate(this.handle, opts.nCtx ?? 0, opts.nBatch ?? 0, opts.threads ?? 1)));
   }
 
   free() {

@@ -9,45 +9,73 @@
 #include "model/forward.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kern/ops.h"
 #include "util/error.h"
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+/* Every buffer of a forward state, by index, so sizing (also used for memory estimates before
+ * anything is allocated) and allocation share one formula. */
+enum {
+    FB_K_CACHE, FB_V_CACHE, FB_X, FB_XB, FB_Q, FB_K, FB_V, FB_GATE, FB_UP, FB_OUT, FB_WIDE,
+    FB_SCORES, FB_ROPE, FB_XQ, FB_COUNT
+};
+
+static void fwd_sizes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                      uint64_t bytes[FB_COUNT]) {
+    const uint64_t q = (uint64_t)hp->n_head * hp->head_dim, kv = (uint64_t)hp->n_head_kv * hp->head_dim;
+    const uint64_t embd = (uint64_t)hp->n_embd, ff = (uint64_t)hp->n_ff, b = (uint64_t)n_batch, f = sizeof(float);
+    const uint64_t cache = (uint64_t)hp->n_layer * (uint64_t)n_ctx * kv * f;
+    bytes[FB_K_CACHE] = bytes[FB_V_CACHE] = cache;
+    bytes[FB_X] = bytes[FB_OUT] = b * embd * f;
+    bytes[FB_XB] = b * (embd > q ? embd : q) * f;
+    bytes[FB_Q] = b * q * f;
+    bytes[FB_K] = bytes[FB_V] = b * kv * f;
+    bytes[FB_GATE] = bytes[FB_UP] = b * ff * f;
+    /* fused projections (Phi-3's attn_qkv and gate+up) land here before they are split */
+    bytes[FB_WIDE] = b * (q + 2 * kv > 2 * ff ? q + 2 * kv : 2 * ff) * f;
+    bytes[FB_SCORES] = (uint64_t)(n_threads < 1 ? 1 : n_threads) * (uint64_t)n_ctx * f;
+    bytes[FB_ROPE] = b * (uint64_t)(hp->n_rot / 2) * 2 * f;
+    /* F32 is the widest vec_dot_type (4 bytes per element), so this fits every conversion */
+    const uint64_t widest = (embd > q ? embd : q) > ff ? (embd > q ? embd : q) : ff;
+    bytes[FB_XQ] = b * widest * f;
+}
+
+void sm_fwd_bytes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                  uint64_t *kv_cache, uint64_t *scratch) {
+    uint64_t bytes[FB_COUNT];
+    fwd_sizes(hp, n_ctx, n_batch, n_threads, bytes);
+    *kv_cache = bytes[FB_K_CACHE] + bytes[FB_V_CACHE];
+    *scratch = 0;
+    for (int i = FB_X; i < FB_COUNT; i++) *scratch += bytes[i];
+}
 
 sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_batch,
                       int32_t n_threads, sm_error *err) {
     memset(f, 0, sizeof *f);
-    const sm_hparams *hp = &m->hp;
-    const int64_t n_q = (int64_t)hp->n_head * hp->head_dim, n_kv = (int64_t)hp->n_head_kv * hp->head_dim;
-    const int64_t widest = max64(max64(hp->n_embd, n_q), hp->n_ff);
-    const size_t cache = (size_t)hp->n_layer * n_ctx * n_kv;
     f->n_ctx = n_ctx;
     f->n_batch = n_batch;
     f->n_threads = n_threads < 1 ? 1 : n_threads;
-    f->k_cache = malloc(cache * sizeof(float));
-    f->v_cache = malloc(cache * sizeof(float));
-    f->x = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
-    f->xb = malloc((size_t)n_batch * max64(hp->n_embd, n_q) * sizeof(float));
-    f->q = malloc((size_t)n_batch * n_q * sizeof(float));
-    f->k = malloc((size_t)n_batch * n_kv * sizeof(float));
-    f->v = malloc((size_t)n_batch * n_kv * sizeof(float));
-    f->gate = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
-    f->up = malloc((size_t)n_batch * hp->n_ff * sizeof(float));
-    f->out = malloc((size_t)n_batch * hp->n_embd * sizeof(float));
-    /* fused projections (Phi-3's attn_qkv and gate+up) land here before they are split */
-    f->wide = malloc((size_t)n_batch * max64(n_q + 2 * n_kv, 2 * (int64_t)hp->n_ff) * sizeof(float));
-    f->scores = malloc((size_t)f->n_threads * n_ctx * sizeof(float));
-    f->rope = malloc((size_t)n_batch * (size_t)(hp->n_rot / 2) * sizeof *f->rope);
-    /* F32 is the widest vec_dot_type (4 bytes per element), so this fits every conversion */
-    f->xq = malloc((size_t)n_batch * widest * sizeof(float));
-    if (!f->k_cache || !f->v_cache || !f->x || !f->xb || !f->q || !f->k || !f->v || !f->gate ||
-        !f->up || !f->out || !f->wide || !f->scores || !f->rope || !f->xq) {
-        sm_fwd_free(f);
-        return sm_err(err, SM_ERR_NOMEM, "out of memory for a %d-token KV cache (%zu MiB)", n_ctx,
-                      cache * 2 * sizeof(float) >> 20);
+    uint64_t bytes[FB_COUNT];
+    fwd_sizes(&m->hp, n_ctx, n_batch, f->n_threads, bytes);
+    void **slot[FB_COUNT] = {
+        [FB_K_CACHE] = (void **)&f->k_cache, [FB_V_CACHE] = (void **)&f->v_cache,
+        [FB_X] = (void **)&f->x,             [FB_XB] = (void **)&f->xb,
+        [FB_Q] = (void **)&f->q,             [FB_K] = (void **)&f->k,
+        [FB_V] = (void **)&f->v,             [FB_GATE] = (void **)&f->gate,
+        [FB_UP] = (void **)&f->up,           [FB_OUT] = (void **)&f->out,
+        [FB_WIDE] = (void **)&f->wide,       [FB_SCORES] = (void **)&f->scores,
+        [FB_ROPE] = (void **)&f->rope,       [FB_XQ] = (void **)&f->xq,
+    };
+    for (int i = 0; i < FB_COUNT; i++) {
+        /* sizes are 64-bit so a 32-bit (WASM) size_t cannot wrap them into a small allocation */
+        if (bytes[i] > SIZE_MAX || !(*slot[i] = malloc(bytes[i] ? (size_t)bytes[i] : 1))) {
+            sm_fwd_free(f);
+            return sm_err(err, SM_ERR_NOMEM, "out of memory for a %d-token context (KV cache %llu MiB)",
+                          n_ctx, (unsigned long long)((bytes[FB_K_CACHE] * 2) >> 20));
+        }
     }
     return SM_OK;
 }

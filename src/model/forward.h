@@ -34,6 +34,10 @@ typedef struct sm_fwd {
 sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_batch,
                       int32_t n_threads, sm_error *err);
 
+/* Bytes sm_fwd_init would allocate: the KV cache, and everything else (scratch). */
+void sm_fwd_bytes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
+                  uint64_t *kv_cache, uint64_t *scratch);
+
 /* Frees the buffers and zeroes *f. NULL-safe. */
 void sm_fwd_free(sm_fwd *f);
 

@@ -6,6 +6,7 @@
  * is all-or-nothing: on error or cancellation n_past returns to where it was.
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,26 +36,66 @@ sm_session_params sm_session_default_params(void) {
                                .seed = 0x5EED, .ignore_eos = 0};
 }
 
+/* Fills in the defaults a zero field stands for. */
+static sm_status resolve_params(const sm_model *model, const sm_session_params *params,
+                                sm_session_params *p, sm_error *err) {
+    *p = params ? *params : sm_session_default_params();
+    if (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0)
+        return sm_err(err, SM_ERR_INVALID_ARG, "n_ctx, n_batch and n_threads must not be negative");
+    if (p->n_ctx == 0) p->n_ctx = model->hp.n_ctx_train < 4096 ? model->hp.n_ctx_train : 4096;
+    if (p->n_batch == 0) p->n_batch = 64;
+    if (p->n_batch > p->n_ctx) p->n_batch = p->n_ctx;
+    if (p->n_threads == 0) p->n_threads = 1;
+    return SM_OK;
+}
+
+sm_status sm_model_estimate_memory(const sm_model *model, const sm_session_params *params,
+                                   sm_memory_estimate *out) {
+    if (!model || !out) return SM_ERR_INVALID_ARG;
+    sm_session_params p;
+    sm_status st = resolve_params(model, params, &p, NULL);
+    if (st != SM_OK) return st;
+    *out = (sm_memory_estimate){.weights = model->weight_bytes};
+    sm_fwd_bytes(&model->hp, p.n_ctx, p.n_batch, p.n_threads, &out->kv_cache, &out->scratch);
+    out->scratch += 2 * (uint64_t)model->hp.n_vocab * sizeof(float); /* logits + sampler scratch */
+    out->total = out->weights + out->kv_cache + out->scratch;
+    return SM_OK;
+}
+
+/* Refuses, before any allocation, a session that cannot fit the budget or the address space. */
+static sm_status check_budget(const sm_model *model, const sm_session_params *p, sm_error *err) {
+    sm_memory_estimate est;
+    sm_model_estimate_memory(model, p, &est);
+    const uint64_t address_space = sizeof(size_t) < 8 ? (uint64_t)1 << 32 : UINT64_MAX;
+    const uint64_t limit = p->memory_budget && p->memory_budget < address_space ? p->memory_budget : address_space;
+    if (est.total > limit)
+        return sm_err(err, SM_ERR_NOMEM,
+                      "a %d-token session needs %llu MiB (weights %llu, KV cache %llu, scratch %llu), "
+                      "over the %s of %llu MiB", p->n_ctx, (unsigned long long)(est.total >> 20),
+                      (unsigned long long)(est.weights >> 20), (unsigned long long)(est.kv_cache >> 20),
+                      (unsigned long long)(est.scratch >> 20),
+                      limit == p->memory_budget ? "memory budget" : "address space",
+                      (unsigned long long)(limit >> 20));
+    return SM_OK;
+}
+
 sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_session **out,
                          sm_error *err) {
     sm_err_clear(err);
     if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "out must not be NULL");
     *out = NULL;
     if (!model) return sm_err(err, SM_ERR_INVALID_ARG, "model must not be NULL");
-    sm_session_params p = params ? *params : sm_session_default_params();
-    if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0)
-        return sm_err(err, SM_ERR_INVALID_ARG, "n_ctx, n_batch and n_threads must not be negative");
-    if (p.n_ctx == 0) p.n_ctx = model->hp.n_ctx_train < 4096 ? model->hp.n_ctx_train : 4096;
-    if (p.n_batch == 0) p.n_batch = 64;
-    if (p.n_batch > p.n_ctx) p.n_batch = p.n_ctx;
-    if (p.n_threads == 0) p.n_threads = 1;
+    sm_session_params p;
+    sm_status st = resolve_params(model, params, &p, err);
+    if (st == SM_OK) st = check_budget(model, &p, err);
+    if (st != SM_OK) return st;
     sm_session *s = calloc(1, sizeof *s);
     if (!s) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating a session");
     s->model = model;
     s->params = p;
     sm_rng_seed(&s->rng, p.seed);
     atomic_init(&s->cancel, 0);
-    sm_status st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
+    st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
     if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
     if (st == SM_OK) {
         s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));

@@ -25,6 +25,7 @@ int32_t sm_js_error_code(void);
 const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
 const char *sm_js_model_info(const sm_model *m);
+const char *sm_js_model_estimate(const sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
 sm_session *sm_js_session_new(sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
                               float temperature, double seed, int32_t ignore_eos);
 sm_tokenizer *sm_js_tokenizer_load(const void *data, size_t size);
@@ -54,6 +55,22 @@ EMSCRIPTEN_KEEPALIVE sm_model *sm_js_model_load(const void *data, size_t size) {
     sm_model *m = NULL;
     sm_model_load_from_memory(data, size, NULL, &m, &last_error);
     return m;
+}
+
+/* The memory a session with these parameters would need, as JSON (bytes). */
+EMSCRIPTEN_KEEPALIVE const char *sm_js_model_estimate(const sm_model *m, int32_t n_ctx, int32_t n_batch,
+                                                      int32_t n_threads) {
+    static char json[256];
+    sm_session_params p = sm_session_default_params();
+    p.n_ctx = n_ctx;
+    p.n_batch = n_batch;
+    p.n_threads = n_threads;
+    sm_memory_estimate e;
+    if (sm_model_estimate_memory(m, &p, &e) != SM_OK) return "{}";
+    snprintf(json, sizeof json, "{\"weights\":%llu,\"kv_cache\":%llu,\"scratch\":%llu,\"total\":%llu}",
+             (unsigned long long)e.weights, (unsigned long long)e.kv_cache,
+             (unsigned long long)e.scratch, (unsigned long long)e.total);
+    return json;
 }
 
 EMSCRIPTEN_KEEPALIVE const char *sm_js_model_info(const sm_model *m) {

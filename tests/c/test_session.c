@@ -698,8 +698,51 @@ static void test_reference(void) {
     check_reference("2 heads of 16", &spec, 7);
 }
 
+/* Memory estimates match the formula of what a session allocates, and budgets are enforced before
+ * anything is allocated. */
+static void test_memory_budget(void) {
+    gb_llama spec = no_eos_spec();
+    tmodel t = make_model(&spec);
+    sm_session_params p = sm_session_default_params();
+    p.n_ctx = 64;
+    p.n_batch = 8;
+    sm_memory_estimate est;
+    CHECK_EQ(sm_model_estimate_memory(t.m, &p, &est), SM_OK);
+    sm_model_info info;
+    sm_model_get_info(t.m, &info);
+    const uint64_t kv_dim = (uint64_t)info.n_head_kv * (uint64_t)(info.n_embd / info.n_head);
+    CHECK_EQ(est.kv_cache, 2ull * (uint64_t)info.n_layer * 64 * kv_dim * sizeof(float));
+    CHECK_EQ(est.weights, info.weight_bytes);
+    CHECK(est.scratch > 0);
+    CHECK_EQ(est.total, est.weights + est.kv_cache + est.scratch);
+    p.n_ctx = 128; /* twice the context, twice the KV cache */
+    sm_memory_estimate est2;
+    CHECK_EQ(sm_model_estimate_memory(t.m, &p, &est2), SM_OK);
+    CHECK_EQ(est2.kv_cache, 2 * est.kv_cache);
+    CHECK_EQ(sm_model_estimate_memory(NULL, &p, &est2), SM_ERR_INVALID_ARG);
+
+    sm_session *s = NULL;
+    sm_error e;
+    p.memory_budget = est2.total - 1;
+    CHECK_EQ(sm_session_new(t.m, &p, &s, &e), SM_ERR_NOMEM);
+    CHECK(s == NULL && strstr(e.msg, "memory budget") != NULL);
+    p.memory_budget = est2.total;
+    CHECK_EQ(sm_session_new(t.m, &p, &s, &e), SM_OK);
+    sm_session_free(s);
+    s = NULL;
+    /* a context whose KV cache overflows the address space is refused, not wrapped */
+    p.memory_budget = 0;
+    p.n_ctx = INT32_MAX;
+    if (sizeof(size_t) < 8) {
+        CHECK_EQ(sm_session_new(t.m, &p, &s, &e), SM_ERR_NOMEM);
+        CHECK(s == NULL && strstr(e.msg, "address space") != NULL);
+    }
+    free_model(&t);
+}
+
 int main(void) {
     test_defaults_and_args();
+    test_memory_budget();
     test_decode_step();
     test_bad_tokens();
     test_context_full();

@@ -60,3 +60,15 @@ test('model info, session decode/step, context full, bad ids, busy model', async
   s.free();
   model.free();
 });
+
+test('memory estimate before allocation; sessions over the 4 GiB address space are refused', async () => {
+  const engine = await sharedEngine();
+  const model = engine.loadModel(bytes);
+  const a = model.estimateMemory({ nCtx: 32 }), b = model.estimateMemory({ nCtx: 64 });
+  assert.equal(a.weights, model.info.weight_bytes);
+  assert.equal(b.kv_cache, 2 * a.kv_cache, 'the KV cache grows with the context');
+  assert.equal(a.total, a.weights + a.kv_cache + a.scratch);
+  assert.throws(() => model.createSession({ nCtx: 2 ** 30 }), isError('SM_ERR_NOMEM', /address space/));
+  model.free();
+});
+
