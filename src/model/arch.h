@@ -65,6 +65,7 @@ typedef struct sm_arch {
     bool swa_even_layers;       /* sliding-window attention on even layers when the file sets
                                    <arch>.attention.sliding_window (Gemma 2) */
     bool layer_tensor[SM_LT_COUNT]; /* which per-layer tensors this architecture has */
+    bool layer_optional[SM_LT_COUNT]; /* of those, which a file may leave out (as llama.cpp allows) */
 } sm_arch;
 
 /* Returns the row for general.architecture == name, or NULL when unsupported. */

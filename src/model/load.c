@@ -182,6 +182,7 @@ static sm_status bind_layer(sm_model *m, int il, float **next, sm_error *err) {
         const bool is_vector = ti->ne1 == SM_DIM_NONE;
         if (is_vector != (next != NULL)) continue;
         snprintf(name, sizeof name, ti->name, il);
+        if (m->arch->layer_optional[r] && !sm_gguf_find_tensor(&m->gguf, name)) continue;
         char *field = (char *)&m->layers[il] + ti->field;
         sm_status st = is_vector
             ? bind_vector(m, name, dim_size(&m->hp, ti->ne0), next, (const float **)(void *)field, err)
@@ -223,7 +224,8 @@ static sm_status bind_rope_factors(sm_model *m, float **next, sm_error *err) {
 static sm_status bind_weights(sm_model *m, sm_error *err) {
     sm_hparams *hp = &m->hp;
     uint64_t per_layer = 0;
-    for (int r = 0; r < SM_LT_COUNT; r++) per_layer += m->arch->layer_tensor[r];
+    for (int r = 0; r < SM_LT_COUNT; r++)
+        per_layer += m->arch->layer_tensor[r] && !m->arch->layer_optional[r];
     if ((uint64_t)hp->n_layer * per_layer > m->gguf.n_tensors)
         return sm_err(err, SM_ERR_FORMAT, "block_count %d needs at least %llu tensors, the file has %llu",
                       hp->n_layer, (unsigned long long)(hp->n_layer * per_layer),
