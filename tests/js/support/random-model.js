@@ -776,6 +776,9 @@ export function randomModelContent(o = {}) {
             norm(`${b}.attn_k_norm.weight`, head_dim, false, s.qkNorm);
         }
         weight(`${b}.attn_output.weight`, t('attn_output'), [n_q, n_embd], s.o * inv(n_q));
+        // Gemma's RMSNorm multiplies by (1 + w); its converter stores w + 1 (conversion/gemma.py
+        // Gemma2Model.modify_tensors) and llama.cpp multiplies by the stored value, so these are
+        // stored values, as for every other family
         if (arch === 'gemma2') norm(`${b}.post_attention_norm.weight`, n_embd, false, s.postNorm);
         norm(`${b}.ffn_norm.weight`, n_embd);
         if (arch === 'phi3') {
