@@ -62,7 +62,8 @@ const ARCH_SHAPES = /** @type {const} */ ({
     phi3: 'Phi-3.5-mini-instruct',
     gemma2: 'gemma-2-2b-it',
 });
-const TYPES = ['F32', 'Q8_0', 'Q4_K_M', 'Q6_K'];
+// the types users download (Q4_K_M, Q8_0, Q4_0), plus F32 (exact) and Q6_K (Q4_K_M's other half)
+const TYPES = ['F32', 'Q8_0', 'Q4_0', 'Q4_K_M', 'Q6_K'];
 
 /** @type {string} */
 let dir;
