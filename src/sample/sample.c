@@ -14,14 +14,18 @@ int32_t sm_sample_argmax(const float *logits, int32_t n) {
 
 void sm_rng_seed(sm_rng *rng, uint64_t seed) { rng->state = seed; }
 
-static uint64_t rng_next(sm_rng *rng) {
+uint64_t sm_rng_next(sm_rng *rng) {
     uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
 
-float sm_rng_uniform(sm_rng *rng) { return (float)(rng_next(rng) >> 40) / (float)(1ull << 24); }
+float sm_rng_uniform(sm_rng *rng) { return (float)(sm_rng_next(rng) >> 40) / (float)(1ull << 24); }
+
+double sm_rng_uniform_f64(sm_rng *rng) {
+    return (double)(sm_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+}
 
 int32_t sm_sample_temperature(const float *logits, int32_t n, float temperature, sm_rng *rng,
                               float *scratch) {

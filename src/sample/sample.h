@@ -1,8 +1,8 @@
 /*
  * sample.h — choosing the next token from logits. Internal.
  *
- * This version has greedy decoding and plain temperature sampling with a seeded RNG; the full
- * sampler chain (top-k/p, min-p, penalties) is a later addition behind the same entry point.
+ * Greedy decoding, plain temperature sampling and the seeded RNG. The full sampler chain
+ * (penalties, bias, top-k/p, min-p) is sampler.h, which uses this RNG.
  */
 #ifndef SM_SAMPLE_SAMPLE_H
 #define SM_SAMPLE_SAMPLE_H
@@ -18,6 +18,10 @@ typedef struct sm_rng {
 } sm_rng;
 
 void sm_rng_seed(sm_rng *rng, uint64_t seed);
+/* The next 64 random bits. */
+uint64_t sm_rng_next(sm_rng *rng);
+/* Uniform in [0, 1) with 53 random bits. */
+double sm_rng_uniform_f64(sm_rng *rng);
 /* Uniform in [0, 1). */
 float sm_rng_uniform(sm_rng *rng);
 
