@@ -23,7 +23,7 @@ set(SM_WASM_LINK
   "--extern-pre-js=${CMAKE_SOURCE_DIR}/src/wasm/node-prelude.js"
   "--post-js=${CMAKE_SOURCE_DIR}/src/wasm/post.js"
   "-sEXPORTED_FUNCTIONS=[${SM_WASM_EXPORTS_CSV}]"
-  "-sEXPORTED_RUNTIME_METHODS=[HEAPU8,HEAP32,HEAPF32,UTF8ToString]")
+  "-sEXPORTED_RUNTIME_METHODS=[HEAPU8,HEAP32,HEAPF32,HEAPF64,UTF8ToString]")
 
 # sm_add_wasm_module(<target> <engine> COMPILE <flags...> LINK <flags...>)
 function(sm_add_wasm_module target engine)

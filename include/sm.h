@@ -106,8 +106,15 @@ typedef struct sm_session_params {
     int32_t n_ctx;       /* context window in tokens; 0 = min(model's n_ctx_train, 4096) */
     int32_t n_batch;     /* tokens per forward batch during prompt processing; 0 = 64 */
     int32_t n_threads;   /* worker threads; 0 or 1 = run on the caller's thread */
-    float temperature;   /* 0 = greedy (argmax); the only sampler in this version */
-    uint64_t seed;       /* sampler seed; results are reproducible for a given seed */
+    float temperature;   /* 0 = greedy (argmax after penalties); must not be negative */
+    int32_t top_k;       /* keep the k most likely tokens; 0 = off */
+    float top_p;         /* keep the smallest set with probability >= top_p; 1 = off */
+    float min_p;         /* keep tokens with p >= min_p * p_max; 0 = off */
+    float repeat_penalty;    /* divide positive / multiply negative logits of recent tokens; 1 = off */
+    float frequency_penalty; /* subtract count * this for recent tokens; 0 = off */
+    float presence_penalty;  /* subtract this once for tokens seen recently; 0 = off */
+    int32_t penalty_last_n;  /* how many recent tokens (prompt included) the penalties look at */
+    uint64_t seed;       /* sampler seed: same model, tokens, options and seed give the same tokens */
     int32_t ignore_eos;  /* nonzero: end-of-generation tokens do not end sm_session_step() */
     uint64_t memory_budget; /* bytes the model's weights plus this session may use; 0 = only the
                                address space (4 GiB in WASM). Checked before allocating. */

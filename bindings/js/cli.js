@@ -25,6 +25,11 @@ generate:
   --max-tokens N     tokens to generate (default 32)
   --temperature T    0 = greedy (default 0)
   --seed S           sampler seed (default 24301)
+  --top-k K          keep the K most likely tokens (default 0 = off)
+  --top-p P          nucleus sampling, P in [0, 1] (default 1 = off)
+  --min-p P          keep tokens with p >= P * p_max (default 0 = off)
+  --repeat-penalty R, --frequency-penalty F, --presence-penalty P
+                     penalties over the last --penalty-last-n tokens (default 64; off by default)
   --threads N        worker threads (default 1; N > 1 uses the threaded WASM build)
   --ctx N            context window (default: min(training context, 4096))
   --batch N          prompt batch size (default 64)
@@ -145,10 +150,20 @@ async function generate(/** @type {string[]} */ argv) {
       model: { type: 'string' }, 'prompt-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
       temperature: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' },
       ctx: { type: 'string' }, batch: { type: 'string' }, 'ignore-eos': { type: 'boolean' },
-      json: { type: 'boolean' },
+      json: { type: 'boolean' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
+      'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' },
+      'frequency-penalty': { type: 'string' }, 'presence-penalty': { type: 'string' },
+      'penalty-last-n': { type: 'string' },
     },
     strict: true,
   });
+  /** @param {string} name @returns {number | undefined} a finite number, or undefined when absent */
+  const numOpt = (name) => {
+    const v = /** @type {Record<string, any>} */ (values)[name];
+    if (v === undefined) return undefined;
+    if (!Number.isFinite(Number(v))) fail(`--${name} must be a number, got '${v}'`);
+    return Number(v);
+  };
   if (!values.model) fail('--model FILE is required');
   if (!values['prompt-tokens']) fail('--prompt-tokens is required (text prompts come with the tokenizer)');
   const prompt = parseTokens(values['prompt-tokens']);
@@ -163,6 +178,9 @@ async function generate(/** @type {string[]} */ argv) {
   const session = model.createSession({
     nCtx: intOpt(values.ctx, 'ctx', 0, 1), nBatch: intOpt(values.batch, 'batch', 0, 1), threads,
     temperature, seed: intOpt(values.seed, 'seed', 0x5eed, 0), ignoreEos: !!values['ignore-eos'],
+    topK: numOpt('top-k'), topP: numOpt('top-p'), minP: numOpt('min-p'),
+    repeatPenalty: numOpt('repeat-penalty'), frequencyPenalty: numOpt('frequency-penalty'),
+    presencePenalty: numOpt('presence-penalty'), penaltyLastN: numOpt('penalty-last-n'),
   });
   const t0 = performance.now();
   session.decode(prompt);

@@ -114,13 +114,25 @@ export class Model {
   }
 
   /**
-   * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number, ignoreEos?: boolean}} [opts]
+   * Options left out take the engine's defaults (greedy; top-p 1, min-p 0, penalties off over the
+   * last 64 tokens); invalid ones throw SmallMindError SM_ERR_INVALID_ARG naming the option.
+   * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number,
+   *   ignoreEos?: boolean, topK?: number, topP?: number, minP?: number, repeatPenalty?: number,
+   *   frequencyPenalty?: number, presencePenalty?: number, penaltyLastN?: number,
+   *   memoryBudget?: number}} [opts]
    * @returns {Session}
    */
   createSession(opts = {}) {
     const m = this.engine.mod;
-    const h = m._sm_js_session_new(this.handle, opts.nCtx ?? 0, opts.nBatch ?? 0, opts.threads ?? 1,
-      opts.temperature ?? 0, opts.seed ?? 0x5eed, opts.ignoreEos ? 1 : 0);
+    // the order of src/wasm/exports.c's JS_OPT_* enum; NaN = default
+    const values = [opts.nCtx, opts.nBatch, opts.threads ?? 1, opts.temperature, opts.seed,
+      opts.ignoreEos === undefined ? undefined : Number(opts.ignoreEos), opts.topK, opts.topP, opts.minP,
+      opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget]
+      .map((v) => (v === undefined ? NaN : Number(v)));
+    const ptr = m._malloc(values.length * 8);
+    m.HEAPF64.set(values, ptr >> 3);
+    const h = m._sm_js_session_new(this.handle, ptr, values.length);
+    m._free(ptr);
     if (!h) throw this.engine.lastError();
     return new Session(this, h);
   }

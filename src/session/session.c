@@ -12,7 +12,7 @@
 
 #include "model/forward.h"
 #include "model/model.h"
-#include "sample/sample.h"
+#include "sample/sampler.h"
 #include "tok/tokenizer.h"
 #include "util/error.h"
 #include "util/pool.h"
@@ -24,16 +24,18 @@ struct sm_session {
     sm_pool *pool;
     int32_t n_past;
     float *logits;      /* [n_vocab] of the last decoded position */
-    float *scratch;     /* [n_vocab] sampler scratch */
+    int32_t *history;   /* [n_ctx] the tokens in the context, to rebuild penalty windows on rewind */
     int has_logits;
-    sm_rng rng;
+    sm_sampler *sampler;
     atomic_int cancel;
     sm_error error;
 };
 
 sm_session_params sm_session_default_params(void) {
     return (sm_session_params){.n_ctx = 0, .n_batch = 64, .n_threads = 1, .temperature = 0.0f,
-                               .seed = 0x5EED, .ignore_eos = 0};
+                               .top_k = 0, .top_p = 1.0f, .min_p = 0.0f, .repeat_penalty = 1.0f,
+                               .frequency_penalty = 0.0f, .presence_penalty = 0.0f,
+                               .penalty_last_n = 64, .seed = 0x5EED, .ignore_eos = 0};
 }
 
 /* Fills in the defaults a zero field stands for. */
@@ -57,7 +59,8 @@ sm_status sm_model_estimate_memory(const sm_model *model, const sm_session_param
     if (st != SM_OK) return st;
     *out = (sm_memory_estimate){.weights = model->weight_bytes};
     sm_fwd_bytes(&model->hp, p.n_ctx, p.n_batch, p.n_threads, &out->kv_cache, &out->scratch);
-    out->scratch += 2 * (uint64_t)model->hp.n_vocab * sizeof(float); /* logits + sampler scratch */
+    /* logits, the sampler's candidates (~28 bytes a token) and the token history */
+    out->scratch += (uint64_t)model->hp.n_vocab * (sizeof(float) + 28) + (uint64_t)p.n_ctx * sizeof(int32_t);
     out->total = out->weights + out->kv_cache + out->scratch;
     return SM_OK;
 }
@@ -93,20 +96,33 @@ sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_se
     if (!s) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating a session");
     s->model = model;
     s->params = p;
-    sm_rng_seed(&s->rng, p.seed);
     atomic_init(&s->cancel, 0);
     st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
     if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
     if (st == SM_OK) {
         s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));
-        s->scratch = malloc((size_t)model->hp.n_vocab * sizeof(float));
-        if (!s->logits || !s->scratch) st = sm_err(err, SM_ERR_NOMEM, "out of memory for logits");
+        s->history = malloc((size_t)p.n_ctx * sizeof(int32_t));
+        if (!s->logits || !s->history) st = sm_err(err, SM_ERR_NOMEM, "out of memory for logits");
+    }
+    if (st == SM_OK) {
+        sm_sampler_params sp = sm_sampler_params_default();
+        sp.temperature = p.temperature;
+        sp.top_k = p.top_k;
+        sp.top_p = p.top_p;
+        sp.min_p = p.min_p;
+        sp.repeat_penalty = p.repeat_penalty;
+        sp.frequency_penalty = p.frequency_penalty;
+        sp.presence_penalty = p.presence_penalty;
+        sp.penalty_last_n = p.penalty_last_n;
+        sp.seed = p.seed;
+        st = sm_sampler_new(model->hp.n_vocab, &sp, &s->sampler, err);
     }
     if (st != SM_OK) {
         sm_fwd_free(&s->fwd);
         sm_pool_free(s->pool);
         free(s->logits);
-        free(s->scratch);
+        free(s->history);
+        sm_sampler_free(s->sampler);
         free(s);
         return st;
     }
@@ -120,7 +136,8 @@ void sm_session_free(sm_session *s) {
     sm_fwd_free(&s->fwd);
     sm_pool_free(s->pool);
     free(s->logits);
-    free(s->scratch);
+    free(s->history);
+    sm_sampler_free(s->sampler);
     atomic_fetch_sub(&s->model->n_sessions, 1);
     free(s);
 }
@@ -158,6 +175,10 @@ sm_status sm_session_decode(sm_session *s, const int32_t *tokens, int32_t n) {
         s->n_past += chunk;
         done += chunk;
     }
+    for (int32_t i = 0; i < n; i++) {
+        s->history[start + i] = tokens[i];
+        sm_sampler_accept(s->sampler, tokens[i]); /* penalties see the prompt too, as in llama.cpp */
+    }
     s->has_logits = 1;
     return SM_OK;
 }
@@ -166,8 +187,7 @@ sm_status sm_session_step(sm_session *s, int32_t *tok_out) {
     if (!s || !tok_out) return SM_ERR_INVALID_ARG;
     if (!s->has_logits) return fail(s, SM_ERR_INVALID_ARG, "decode a prompt before calling step");
     const sm_model *m = s->model;
-    const int32_t tok = sm_sample_temperature(s->logits, m->hp.n_vocab, s->params.temperature,
-                                              &s->rng, s->scratch);
+    const int32_t tok = sm_sampler_sample(s->sampler, s->logits);
     const bool end = tok == m->eos_token || tok == m->eot_token ||
                      (m->tokenizer && sm_tok_is_eog(m->tokenizer, tok));
     if (!s->params.ignore_eos && end) return SM_DONE;
@@ -186,6 +206,9 @@ sm_status sm_session_rewind(sm_session *s, int32_t n_keep) {
     if (!s || n_keep < 0 || n_keep > s->n_past) return SM_ERR_INVALID_ARG;
     s->n_past = n_keep;
     s->has_logits = 0; /* the logits belonged to a position that may be gone */
+    /* the penalty window is rebuilt from the tokens that remain (the RNG restarts from the seed) */
+    sm_sampler_reset(s->sampler);
+    for (int32_t i = 0; i < n_keep; i++) sm_sampler_accept(s->sampler, s->history[i]);
     return SM_OK;
 }
 

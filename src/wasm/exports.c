@@ -7,6 +7,7 @@
  * Calls that fill a caller's buffer return the length needed (JS retries with a bigger buffer when
  * that exceeds what it passed) or a negative sm_status.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,8 +27,7 @@ const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
 const char *sm_js_model_info(const sm_model *m);
 const char *sm_js_model_estimate(const sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
-sm_session *sm_js_session_new(sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                              float temperature, double seed, int32_t ignore_eos);
+sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts);
 sm_tokenizer *sm_js_tokenizer_load(const void *data, size_t size);
 const char *sm_js_tokenizer_info(const sm_tokenizer *tok);
 int32_t sm_js_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uint32_t flags,
@@ -93,16 +93,41 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_info(const sm_model *m) {
     return json;
 }
 
-EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, int32_t n_ctx, int32_t n_batch,
-                                                   int32_t n_threads, float temperature, double seed,
-                                                   int32_t ignore_eos) {
+/* Session options cross as one array of numbers in this order (bindings/js/engine.js writes it);
+ * NaN means "the default". */
+enum {
+    JS_OPT_N_CTX, JS_OPT_N_BATCH, JS_OPT_N_THREADS, JS_OPT_TEMPERATURE, JS_OPT_SEED, JS_OPT_IGNORE_EOS,
+    JS_OPT_TOP_K, JS_OPT_TOP_P, JS_OPT_MIN_P, JS_OPT_REPEAT_PENALTY, JS_OPT_FREQUENCY_PENALTY,
+    JS_OPT_PRESENCE_PENALTY, JS_OPT_PENALTY_LAST_N, JS_OPT_MEMORY_BUDGET, JS_OPT_COUNT
+};
+
+/* Converts without undefined behaviour (WASM traps on out-of-range float-to-int conversions): a
+ * value outside int32 becomes -1, which the session rejects as a negative size. */
+static int32_t js_i32(double v) { return v >= -2147483648.0 && v <= 2147483647.0 ? (int32_t)v : -1; }
+
+/* Unsigned 64-bit from JS: negatives become 1 (no budget fits), huge values saturate. */
+static uint64_t js_u64(double v) { return v < 0 ? 1 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v; }
+
+EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts) {
     sm_session_params p = sm_session_default_params();
-    p.n_ctx = n_ctx;
-    p.n_batch = n_batch;
-    p.n_threads = n_threads;
-    p.temperature = temperature;
-    p.seed = (uint64_t)seed;
-    p.ignore_eos = ignore_eos;
+    double v[JS_OPT_COUNT];
+    for (int i = 0; i < JS_OPT_COUNT; i++) v[i] = i < n_opts ? opts[i] : NAN;
+#define JS_SET(field, idx, conv) if (!isnan(v[idx])) p.field = conv(v[idx])
+    JS_SET(n_ctx, JS_OPT_N_CTX, js_i32);
+    JS_SET(n_batch, JS_OPT_N_BATCH, js_i32);
+    JS_SET(n_threads, JS_OPT_N_THREADS, js_i32);
+    JS_SET(temperature, JS_OPT_TEMPERATURE, (float));
+    JS_SET(seed, JS_OPT_SEED, js_u64);
+    JS_SET(ignore_eos, JS_OPT_IGNORE_EOS, js_i32);
+    JS_SET(top_k, JS_OPT_TOP_K, js_i32);
+    JS_SET(top_p, JS_OPT_TOP_P, (float));
+    JS_SET(min_p, JS_OPT_MIN_P, (float));
+    JS_SET(repeat_penalty, JS_OPT_REPEAT_PENALTY, (float));
+    JS_SET(frequency_penalty, JS_OPT_FREQUENCY_PENALTY, (float));
+    JS_SET(presence_penalty, JS_OPT_PRESENCE_PENALTY, (float));
+    JS_SET(penalty_last_n, JS_OPT_PENALTY_LAST_N, js_i32);
+    JS_SET(memory_budget, JS_OPT_MEMORY_BUDGET, js_u64);
+#undef JS_SET
     sm_session *s = NULL;
     sm_session_new(m, &p, &s, &last_error);
     return s;

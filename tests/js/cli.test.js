@@ -65,3 +65,18 @@ test('bad input: clear messages and non-zero exit codes', async () => {
     (/** @type {any} */ e) => e.code === 1 && /outside the vocabulary/.test(e.stderr));
   await assert.rejects(run(['frobnicate']), (/** @type {any} */ e) => e.code === 2 && /unknown command/.test(e.stderr));
 });
+
+test('sampling options: seeded runs repeat exactly, across the single- and multi-thread builds', async () => {
+  const args = ['generate', '--model', model, '--prompt-tokens', '1,2,3', '--max-tokens', '24', '--json', '--ignore-eos',
+    '--temperature', '0.9', '--top-k', '40', '--top-p', '0.95', '--min-p', '0.02', '--repeat-penalty', '1.1',
+    '--seed', '7'];
+  const a = JSON.parse((await run(args)).stdout);
+  const b = JSON.parse((await run(args)).stdout);
+  const c = JSON.parse((await run([...args, '--threads', '2'])).stdout);
+  assert.deepEqual(b.tokens, a.tokens);
+  assert.deepEqual(c.tokens, a.tokens, 'the thread count does not change sampled tokens');
+  const other = JSON.parse((await run([...args.slice(0, -1), '8'])).stdout);
+  assert.notDeepEqual(other.tokens, a.tokens, 'another seed samples differently');
+  await assert.rejects(run(['generate', '--model', model, '--prompt-tokens', '1', '--top-p', '1.5']),
+    (/** @type {any} */ e) => e.code === 1 && /top_p/.test(e.stderr));
+});
