@@ -82,6 +82,21 @@ static sm_status check_budget(const sm_model *model, const sm_session_params *p,
     return SM_OK;
 }
 
+static sm_status new_sampler(const sm_model *model, const sm_session_params *p, sm_sampler **out,
+                             sm_error *err) {
+    sm_sampler_params sp = sm_sampler_params_default();
+    sp.temperature = p->temperature;
+    sp.top_k = p->top_k;
+    sp.top_p = p->top_p;
+    sp.min_p = p->min_p;
+    sp.repeat_penalty = p->repeat_penalty;
+    sp.frequency_penalty = p->frequency_penalty;
+    sp.presence_penalty = p->presence_penalty;
+    sp.penalty_last_n = p->penalty_last_n;
+    sp.seed = p->seed;
+    return sm_sampler_new(model->hp.n_vocab, &sp, out, err);
+}
+
 sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_session **out,
                          sm_error *err) {
     sm_err_clear(err);
@@ -97,25 +112,14 @@ sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_se
     s->model = model;
     s->params = p;
     atomic_init(&s->cancel, 0);
-    st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
+    /* the sampler first: it validates the sampling options before anything large is allocated */
+    st = new_sampler(model, &p, &s->sampler, err);
+    if (st == SM_OK) st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
     if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
     if (st == SM_OK) {
         s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));
         s->history = malloc((size_t)p.n_ctx * sizeof(int32_t));
         if (!s->logits || !s->history) st = sm_err(err, SM_ERR_NOMEM, "out of memory for logits");
-    }
-    if (st == SM_OK) {
-        sm_sampler_params sp = sm_sampler_params_default();
-        sp.temperature = p.temperature;
-        sp.top_k = p.top_k;
-        sp.top_p = p.top_p;
-        sp.min_p = p.min_p;
-        sp.repeat_penalty = p.repeat_penalty;
-        sp.frequency_penalty = p.frequency_penalty;
-        sp.presence_penalty = p.presence_penalty;
-        sp.penalty_last_n = p.penalty_last_n;
-        sp.seed = p.seed;
-        st = sm_sampler_new(model->hp.n_vocab, &sp, &s->sampler, err);
     }
     if (st != SM_OK) {
         sm_fwd_free(&s->fwd);
