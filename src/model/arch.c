@@ -6,6 +6,8 @@
  */
 #include "model/arch.h"
 
+#include <stdio.h>
+
 #include "model/model.h"
 
 #define LT(n, a, b, f) {.name = (n), .ne0 = (a), .ne1 = (b), .field = offsetof(sm_layer, f)}
@@ -64,6 +66,15 @@ const sm_arch *sm_arch_find(sm_gguf_str name) {
     return NULL;
 }
 
-const char *sm_arch_supported_list(void) { return "llama, qwen2, qwen3, phi3, gemma2"; }
+const char *sm_arch_supported_list(char *buf, size_t cap) {
+    size_t n = 0;
+    if (cap) buf[0] = '\0';
+    for (int i = 0; i < SM_ARCH_COUNT && n < cap; i++) {
+        int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", arch_table[i].name);
+        if (w < 0) break;
+        n += (size_t)w;
+    }
+    return buf;
+}
 
 const sm_layer_tensor_info *sm_arch_layer_tensor(sm_layer_tensor t) { return &layer_tensors[t]; }

@@ -71,8 +71,9 @@ typedef struct sm_arch {
 /* Returns the row for general.architecture == name, or NULL when unsupported. */
 const sm_arch *sm_arch_find(sm_gguf_str name);
 
-/* Names of every supported architecture, comma-separated ("llama, qwen2, ..."), for messages. */
-const char *sm_arch_supported_list(void);
+/* Writes the names of every supported architecture, comma-separated ("llama, qwen2, ..."), into
+ * buf (truncated to cap, always NUL-terminated) for messages; returns buf. */
+const char *sm_arch_supported_list(char *buf, size_t cap);
 
 /* Shape and place of a per-layer tensor role. */
 const sm_layer_tensor_info *sm_arch_layer_tensor(sm_layer_tensor t);

@@ -315,10 +315,12 @@ sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_mode
         sm_gguf_str arch_name;
         if (!sm_gguf_get_str(&m->gguf, "general.architecture", &arch_name))
             st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
-        else if (!(m->arch = sm_arch_find(arch_name)))
+        else if (!(m->arch = sm_arch_find(arch_name))) {
+            char names[128];
             st = sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%.*s' is not supported (supported: %s)",
                         (int)(arch_name.len > 64 ? 64 : arch_name.len), arch_name.ptr,
-                        sm_arch_supported_list());
+                        sm_arch_supported_list(names, sizeof names));
+        }
     }
     if (st == SM_OK) st = read_hparams(&m->gguf, m->arch, &m->hp, err);
     if (st == SM_OK) st = bind_weights(m, err);

@@ -51,24 +51,28 @@ static sm_status resolve_params(const sm_model *model, const sm_session_params *
     return SM_OK;
 }
 
+/* The estimate for parameters already resolved (no zero-means-default fields left). */
+static void estimate_resolved(const sm_model *model, const sm_session_params *p, sm_memory_estimate *out) {
+    *out = (sm_memory_estimate){.weights = model->weight_bytes};
+    sm_fwd_bytes(&model->hp, p->n_ctx, p->n_batch, p->n_threads, &out->kv_cache, &out->scratch);
+    /* logits, the sampler's candidates (~28 bytes a token) and the token history */
+    out->scratch += (uint64_t)model->hp.n_vocab * (sizeof(float) + 28) + (uint64_t)p->n_ctx * sizeof(int32_t);
+    out->total = out->weights + out->kv_cache + out->scratch;
+}
+
 sm_status sm_model_estimate_memory(const sm_model *model, const sm_session_params *params,
                                    sm_memory_estimate *out) {
     if (!model || !out) return SM_ERR_INVALID_ARG;
     sm_session_params p;
     sm_status st = resolve_params(model, params, &p, NULL);
-    if (st != SM_OK) return st;
-    *out = (sm_memory_estimate){.weights = model->weight_bytes};
-    sm_fwd_bytes(&model->hp, p.n_ctx, p.n_batch, p.n_threads, &out->kv_cache, &out->scratch);
-    /* logits, the sampler's candidates (~28 bytes a token) and the token history */
-    out->scratch += (uint64_t)model->hp.n_vocab * (sizeof(float) + 28) + (uint64_t)p.n_ctx * sizeof(int32_t);
-    out->total = out->weights + out->kv_cache + out->scratch;
-    return SM_OK;
+    if (st == SM_OK) estimate_resolved(model, &p, out);
+    return st;
 }
 
 /* Refuses, before any allocation, a session that cannot fit the budget or the address space. */
 static sm_status check_budget(const sm_model *model, const sm_session_params *p, sm_error *err) {
     sm_memory_estimate est;
-    sm_model_estimate_memory(model, p, &est);
+    estimate_resolved(model, p, &est);
     const uint64_t address_space = sizeof(size_t) < 8 ? (uint64_t)1 << 32 : UINT64_MAX;
     const uint64_t limit = p->memory_budget && p->memory_budget < address_space ? p->memory_budget : address_space;
     if (est.total > limit)
