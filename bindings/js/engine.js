@@ -69,6 +69,36 @@ export class Engine {
   }
 
   /**
+   * Loads a model from file bytes already in WASM memory (one buffer per split part, in order),
+   * taking ownership of the buffers: the model frees them, or this call does when it fails.
+   * @param {{ptr: number, size: number}[]} parts from sm_js_alloc
+   * @returns {Model}
+   */
+  loadModelFromWasm(parts) {
+    const m = this.mod;
+    let handle = 0;
+    if (parts.length === 1) {
+      handle = m._sm_js_model_load(parts[0].ptr, parts[0].size);
+    } else if (typeof m._sm_js_model_load_parts === 'function') {
+      const ptrs = m._malloc(parts.length * 4);
+      const sizes = m._malloc(parts.length * 8);
+      parts.forEach((p, i) => { m.HEAPU32[(ptrs >> 2) + i] = p.ptr; m.HEAPF64[(sizes >> 3) + i] = p.size; });
+      handle = m._sm_js_model_load_parts(ptrs, sizes, parts.length);
+      m._free(ptrs);
+      m._free(sizes);
+    } else {
+      for (const p of parts) m._sm_js_free(p.ptr);
+      throw new SmallMindError('this engine build cannot load split GGUF files', -4);
+    }
+    if (!handle) {
+      const err = this.lastError();
+      for (const p of parts) m._sm_js_free(p.ptr);
+      throw err;
+    }
+    return new Model(this, handle, parts.map((p) => p.ptr));
+  }
+
+  /**
    * Copies GGUF bytes into WASM memory and builds a tokenizer from their tokenizer.* metadata
    * alone: the file may be vocab-only (no tensors). The Tokenizer owns the copy; free() it.
    * @param {Uint8Array} bytes
@@ -90,11 +120,12 @@ export class Engine {
 }
 
 export class Model {
-  /** @param {Engine} engine @param {number} handle @param {number} bytesPtr */
-  constructor(engine, handle, bytesPtr) {
+  /** @param {Engine} engine @param {number} handle @param {number | number[]} bytesPtrs the file
+   * buffer(s) in WASM memory, freed with the model */
+  constructor(engine, handle, bytesPtrs) {
     this.engine = engine;
     this.handle = handle;
-    this.bytesPtr = bytesPtr;
+    this.bytesPtrs = Array.isArray(bytesPtrs) ? bytesPtrs : [bytesPtrs];
     const m = engine.mod;
     /** @type {{arch: string, name: string, n_vocab: number, n_ctx_train: number, n_embd: number, n_layer: number, n_head: number, n_head_kv: number, n_ff: number, bos_token: number, eos_token: number, n_params: number, weight_bytes: number}} */
     this.info = JSON.parse(m.UTF8ToString(m._sm_js_model_info(handle)));
@@ -119,7 +150,8 @@ export class Model {
    * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number,
    *   ignoreEos?: boolean, topK?: number, topP?: number, minP?: number, repeatPenalty?: number,
    *   frequencyPenalty?: number, presencePenalty?: number, penaltyLastN?: number,
-   *   memoryBudget?: number}} [opts]
+   *   memoryBudget?: number, kvType?: 'f16' | 'f32'}} [opts] kvType: KV cache elements (default
+   *   'f16', half the memory; 'f32' is exact)
    * @returns {Session}
    */
   createSession(opts = {}) {
@@ -127,7 +159,8 @@ export class Model {
     // the order of src/wasm/exports.c's JS_OPT_* enum; NaN = default
     const values = [opts.nCtx, opts.nBatch, opts.threads ?? 1, opts.temperature, opts.seed,
       opts.ignoreEos === undefined ? undefined : Number(opts.ignoreEos), opts.topK, opts.topP, opts.minP,
-      opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget]
+      opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget,
+      opts.kvType === undefined ? undefined : ({ f16: 1, f32: 2 })[opts.kvType] ?? -1]
       .map((v) => (v === undefined ? NaN : Number(v)));
     const ptr = m._malloc(values.length * 8);
     m.HEAPF64.set(values, ptr >> 3);
@@ -156,7 +189,7 @@ export class Model {
     }
     const st = m._sm_model_free(this.handle);
     if (st !== SM_OK) throw new SmallMindError('the model still has live sessions; free them first', st);
-    m._sm_js_free(this.bytesPtr);
+    for (const p of this.bytesPtrs) m._sm_js_free(p);
     this.handle = 0;
     if (this._tokenizer) this._tokenizer.handle = 0;
   }

@@ -1,44 +1,98 @@
-// wasm-loader.js — instantiates one of the engine's WASM builds in Node or a browser.
+// wasm-loader.js — instantiates one of the engine's WASM builds in any JS runtime.
 //
 // Emscripten's generated loader would fetch its .wasm by path, which fails in Node 18+ for file
-// paths; we hand it the bytes ourselves (`wasmBinary`) so the same code path runs everywhere.
+// paths, and workerd forbids compiling WASM from bytes at run time; so we always hand it either a
+// compiled WebAssembly.Module (instantiateWasm hook) or the bytes (wasmBinary).
 // Variants: 'simd' (single thread + SIMD128) and 'mt' (pthreads + SIMD128; needs SharedArrayBuffer).
+// Assets (the .mjs loaders, .wasm files, the pthread and engine worker scripts) live in one
+// directory, `assetsBase`, by default ./wasm/ beside this file: a bundled app copies that directory
+// next to its bundle and everything resolves the same way (new URL(…, import.meta.url)).
 
-const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+import { env } from './env.js';
+
+/** @param {string | URL | undefined} base @returns {URL} the assets directory, ending in '/' */
+export function assetsDir(base) {
+  if (base === undefined) return new URL('./wasm/', import.meta.url);
+  const u = new URL(String(base), /** @type {any} */ (globalThis).location?.href ?? import.meta.url);
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return u;
+}
+
+/** @param {'simd' | 'mt'} variant */
+function checkVariant(variant) {
+  if (variant !== 'simd' && variant !== 'mt') throw new TypeError(`unknown WASM variant '${variant}' (use 'simd' or 'mt')`);
+}
 
 /**
- * @param {{variant?: 'simd' | 'mt', wasmUrl?: string | URL}} [opts]
+ * The bytes of a variant's .wasm file.
+ * @param {URL} url
+ * @returns {Promise<Uint8Array>}
+ */
+async function readWasmBytes(url) {
+  if (url.protocol === 'file:' && env.nodeApis) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return await readFile(url);
+    } catch (e) {
+      throw new Error(`SmallMind's WASM build is missing (${url.pathname}); run 'npm run build' first`, { cause: e });
+    }
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`cannot fetch SmallMind's WASM build ${url}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * Compiles a variant once; the WebAssembly.Module can be posted to Workers, so every engine
+ * worker of the page or process instantiates the same compiled code.
+ * @param {{variant?: 'simd' | 'mt', assetsBase?: string | URL, wasmUrl?: string | URL}} [opts]
+ * @returns {Promise<WebAssembly.Module>}
+ */
+export async function compileWasm(opts = {}) {
+  const variant = opts.variant ?? 'simd';
+  checkVariant(variant);
+  const url = opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`smallmind-${variant}.wasm`, assetsDir(opts.assetsBase));
+  return WebAssembly.compile(/** @type {BufferSource} */ (await readWasmBytes(url)));
+}
+
+/**
+ * @param {{variant?: 'simd' | 'mt', wasmUrl?: string | URL, assetsBase?: string | URL,
+ *   wasmModule?: WebAssembly.Module}} [opts] wasmModule: an already compiled module (required
+ *   in workerd, where it comes from a module import); wasmUrl: the .wasm file itself
  * @returns {Promise<any>} the Emscripten module
  */
 export async function loadWasm(opts = {}) {
   const variant = opts.variant ?? 'simd';
-  if (variant !== 'simd' && variant !== 'mt') throw new TypeError(`unknown WASM variant '${variant}'`);
+  checkVariant(variant);
+  const dir = assetsDir(opts.assetsBase);
   const base = `smallmind-${variant}`;
-  const jsUrl = new URL(`./wasm/${base}.mjs`, import.meta.url);
-  const wasmUrl = opts.wasmUrl ? new URL(opts.wasmUrl) : new URL(`./wasm/${base}.wasm`, import.meta.url);
-  let wasmBinary;
-  if (isNode) {
-    const { readFile } = await import('node:fs/promises');
-    try {
-      wasmBinary = await readFile(wasmUrl);
-    } catch (e) {
-      throw new Error(`SmallMind's WASM build is missing (${wasmUrl.pathname}); run 'npm run build' first`, { cause: e });
-    }
-  } else {
-    const res = await fetch(wasmUrl);
-    if (!res.ok) throw new Error(`cannot fetch ${wasmUrl}: HTTP ${res.status}`);
-    wasmBinary = new Uint8Array(await res.arrayBuffer());
-  }
-  const { default: factory } = await import(jsUrl.href);
-  const toPath = isNode ? (await import('node:url')).fileURLToPath : null;
-  return factory({
-    wasmBinary,
+  const jsUrl = new URL(`${base}.mjs`, dir);
+  const module = opts.wasmModule;
+  const wasmBinary = module ? undefined : await readWasmBytes(opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`${base}.wasm`, dir));
+  const { default: factory } = await import(/* @vite-ignore */ jsUrl.href);
+  const toPath = env.nodeApis && dir.protocol === 'file:' ? (await import('node:url')).fileURLToPath : null;
+  /** @type {Record<string, unknown>} */
+  const config = {
     // worker scripts of the threaded build live beside the loader; Node's Worker wants a path
     locateFile: (/** @type {string} */ name) => {
-      const url = new URL(`./wasm/${name}`, import.meta.url);
+      const url = new URL(name, dir);
       return toPath ? toPath(url) : url.href;
     },
     print: () => {},
-    printErr: (/** @type {string} */ s) => { if (isNode) process.stderr.write(`[smallmind] ${s}\n`); },
-  });
+    printErr: (/** @type {string} */ s) => {
+      if (env.nodeApis) /** @type {any} */ (globalThis).process.stderr.write(`[smallmind] ${s}\n`);
+      else console.warn(`[smallmind] ${s}`);
+    },
+  };
+  if (module) {
+    config.instantiateWasm = (/** @type {WebAssembly.Imports} */ imports, /** @type {Function} */ receive) => {
+      WebAssembly.instantiate(module, imports).then((instance) => receive(instance, module));
+      return {};
+    };
+  } else {
+    config.wasmBinary = wasmBinary;
+  }
+  // the threaded build's workers import the loader by URL; a bundled app must not change it
+  if (variant === 'mt') config.mainScriptUrlOrBlob = jsUrl.href;
+  return factory(config);
 }

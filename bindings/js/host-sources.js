@@ -1,0 +1,158 @@
+// host-sources.js — where a model's bytes come from, inside the engine worker: an async iterable
+// of Uint8Array chunks plus the total size when known. Three kinds:
+//   url   fetched here (in the worker), so a download never passes through the page's thread
+//   path  a local file read in 8 MiB pieces (Node, Deno, Bun)
+//   push  chunks posted by the client (Blob, ArrayBuffer, Response, Request); acknowledged so the
+//         client keeps a bounded number of bytes in flight
+// Each fails with a LoadError whose reason a program can test ('http', 'network', 'not-found').
+
+import { AbortError, LoadError, isAbortError } from './errors.js';
+import { env } from './env.js';
+
+/**
+ * @typedef {{kind: 'url', url: string, headers?: Record<string, string>}
+ *   | {kind: 'path', path: string}
+ *   | {kind: 'push', size: number | null, name: string}} SourceSpec
+ * @typedef {{name: string, size: number | null, chunks: AsyncIterable<Uint8Array>}} OpenSource
+ */
+
+const READ_CHUNK = 8 * 2 ** 20;
+
+/** @param {string} url @param {Record<string,string> | undefined} headers @param {AbortSignal} signal @returns {Promise<OpenSource>} */
+export async function openUrl(url, headers, signal) {
+  if (url.startsWith('file:') && env.nodeApis) {
+    const { fileURLToPath } = await import('node:url');
+    return openPath(fileURLToPath(url), signal);
+  }
+  /** @type {Response} */
+  let res;
+  try {
+    res = await fetch(url, { signal, headers });
+  } catch (e) {
+    if (signal.aborted || isAbortError(e)) throw new AbortError('the model download was aborted');
+    throw new LoadError(`cannot download ${url}: ${/** @type {Error} */ (e).message}`, 'network', { cause: e });
+  }
+  return openResponse(res, url);
+}
+
+/** @param {Response} res @param {string} name @returns {OpenSource} */
+export function openResponse(res, name) {
+  if (!res.ok) {
+    res.body?.cancel().catch(() => {});
+    throw new LoadError(`cannot download ${name}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, 'http', { httpStatus: res.status });
+  }
+  if (!res.body) throw new LoadError(`${name}: the response has no body`, 'network');
+  // Content-Length counts encoded bytes; with a Content-Encoding the decoded size is unknown
+  const len = res.headers.get('content-length');
+  const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const size = len !== null && !encoded && /^\d+$/.test(len) ? Number(len) : null;
+  const body = res.body;
+  return {
+    name, size,
+    chunks: (async function* () {
+      const reader = body.getReader();
+      try {
+        for (;;) {
+          /** @type {ReadableStreamReadResult<Uint8Array>} */
+          let r;
+          try {
+            r = await reader.read();
+          } catch (e) {
+            if (isAbortError(e)) throw new AbortError('the model download was aborted');
+            throw new LoadError(`${name}: the download failed: ${/** @type {Error} */ (e).message}`, 'network', { cause: e });
+          }
+          if (r.done) return;
+          yield r.value;
+        }
+      } finally {
+        reader.cancel().catch(() => {});
+      }
+    })(),
+  };
+}
+
+/** @param {string} path @param {AbortSignal} signal @returns {Promise<OpenSource>} */
+export async function openPath(path, signal) {
+  if (!env.nodeApis) throw new LoadError(`a file path ('${path}') can only be loaded in Node, Deno or Bun; pass a URL, a Blob or bytes here`, 'bad-source');
+  const fs = await import('node:fs/promises');
+  /** @type {import('node:fs/promises').FileHandle} */
+  let fh;
+  try {
+    fh = await fs.open(path, 'r');
+  } catch (e) {
+    const code = /** @type {any} */ (e).code;
+    const what = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : /** @type {Error} */ (e).message;
+    throw new LoadError(`cannot open model file '${path}': ${what}`, 'not-found', { cause: e });
+  }
+  const st = await fh.stat();
+  if (st.isDirectory()) {
+    await fh.close();
+    throw new LoadError(`'${path}' is a directory, not a model file`, 'bad-source');
+  }
+  return {
+    name: path, size: st.size,
+    chunks: (async function* () {
+      try {
+        let pos = 0;
+        while (pos < st.size) {
+          if (signal.aborted) throw new AbortError('the model load was aborted');
+          const buf = new Uint8Array(Math.min(READ_CHUNK, st.size - pos));
+          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          if (bytesRead === 0) break; // the file shrank while being read: finish() reports it
+          pos += bytesRead;
+          yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+        }
+      } finally {
+        await fh.close();
+      }
+    })(),
+  };
+}
+
+/**
+ * Chunks the client posts; `ack(bytes)` tells it how much has been consumed.
+ */
+export class PushSource {
+  /** @param {string} name @param {number | null} size @param {(bytes: number) => void} ack */
+  constructor(name, size, ack) {
+    this.name = name;
+    this.size = size;
+    this.ack = ack;
+    /** @type {(Uint8Array | null)[]} null marks the end */
+    this.queue = [];
+    /** @type {(() => void) | null} */
+    this.wake = null;
+    /** @type {Error | null} */
+    this.failure = null;
+  }
+
+  /** @param {Uint8Array | null} chunk null = end of data */
+  feed(chunk) {
+    this.queue.push(chunk);
+    this.wake?.();
+  }
+
+  /** @param {Error} e */
+  fail(e) {
+    this.failure = e;
+    this.wake?.();
+  }
+
+  /** @returns {OpenSource} */
+  open() {
+    const self = this;
+    return {
+      name: this.name, size: this.size,
+      chunks: (async function* () {
+        for (;;) {
+          while (!self.queue.length && !self.failure) await new Promise((r) => { self.wake = () => { self.wake = null; r(undefined); }; });
+          if (self.failure) throw self.failure;
+          const c = /** @type {Uint8Array | null} */ (self.queue.shift());
+          if (c === null) return;
+          yield c;
+          self.ack(c.length);
+        }
+      })(),
+    };
+  }
+}

@@ -1,0 +1,347 @@
+// smallmind.js — the public API: SmallMind.load(source, options) → SmallMindModel, whose
+// generate() streams text pieces as an async iterator.
+//
+//   const model = await SmallMind.load(url, { onProgress, signal, threads, cache: true });
+//   for await (const piece of model.generate('Once upon a time', { maxTokens: 64 })) out += piece;
+//   const { text, metrics } = await model.complete('…', { maxTokens: 32 });
+//
+// Each model has its own engine host (a Worker where the runtime has them). Calls to one model are
+// queued in call order; a generation is never interleaved with another.
+
+import { env, cpuCount } from './env.js';
+import { AbortError, SmallMindError, SM_ERR_INVALID_ARG, isAbortError } from './errors.js';
+import { EngineClient } from './client.js';
+import { resolveSources } from './sources.js';
+import { checkGenerateOptions, checkLoadOptions } from './options.js';
+
+/** @typedef {import('./sources.js').ModelSource} ModelSource */
+/** @typedef {import('./model-info.js').ModelInfo} ModelInfo */
+/** @typedef {import('./options.js').GenerateOptions} GenerateOptions */
+/** @typedef {import('./generation.js').GenerationMetrics} GenerationMetrics */
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {(p: {loaded: number, total: number | null}) => void} [onProgress] bytes so far
+ * @property {AbortSignal} [signal] aborting stops the download and frees everything
+ * @property {number} [threads] engine threads; > 1 needs SharedArrayBuffer (cross-origin
+ *   isolated pages, Node, Bun; not Deno yet). Default: min(4, CPUs) where available, else 1
+ * @property {boolean | 'reload'} [cache] browsers: keep the download in IndexedDB and reuse it
+ *   offline ('reload': download again and replace the entry)
+ * @property {boolean} [worker] false: run the engine in this thread (default: a Worker)
+ * @property {string | URL} [assetsBase] where the .wasm and worker files are (default: ./wasm/ beside this module)
+ * @property {WebAssembly.Module} [wasmModule] a compiled smallmind-simd.wasm (workerd, where WASM cannot be compiled at run time)
+ * @property {Record<string, string>} [headers] sent with URL downloads (e.g. Authorization)
+ */
+
+/**
+ * @param {ModelSource | ModelSource[]} source
+ * @param {LoadOptions} [options]
+ * @returns {Promise<SmallMindModel>}
+ */
+async function load(source, options = {}) {
+  const o = checkLoadOptions(options);
+  const signal = o.signal;
+  if (signal?.aborted) throw new AbortError('the model load was aborted before it started');
+  const cpus = await cpuCount();
+  let threads = o.threads ?? (env.wasmThreads ? Math.max(1, Math.min(4, cpus)) : 1);
+  // no SharedArrayBuffer (a page that is not cross-origin isolated), or no pthread workers (Deno):
+  // the single-thread build; info().engine.threads says so
+  if (threads > 1 && !env.wasmThreads) threads = 1;
+  const variant = threads > 1 ? 'mt' : 'simd';
+  const sources = await resolveSources(source, { headers: o.headers, signal });
+  /** @type {EngineClient | null} */
+  let client = null;
+  /** @type {() => void} */
+  let onAbort = () => {};
+  const aborted = new Promise((_, reject) => {
+    onAbort = () => reject(new AbortError('the model load was aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    client = /** @type {EngineClient} */ (await Promise.race([
+      EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule, worker: o.worker }), aborted]));
+    const c = client;
+    const window = { inFlight: 0, wake: /** @type {(() => void) | null} */ (null) };
+    const call = c.call('load', { sources: sources.specs, cache: o.cache ?? false }, {
+      onEvent: (ev) => {
+        if (ev.type === 'progress') o.onProgress?.({ loaded: ev.loaded, total: ev.total });
+        else if (ev.type === 'pull') {
+          const chunks = sources.pushers.get(ev.part);
+          if (chunks) c.pump(call.id, ev.part, chunks(), window, signal);
+        }
+      },
+      onAck: (bytes) => { window.inFlight -= bytes; window.wake?.(); },
+    });
+    signal?.addEventListener('abort', () => c.send({ t: 'abort', id: call.id }), { once: true });
+    const info = await Promise.race([call.promise, aborted]);
+    signal?.removeEventListener('abort', onAbort);
+    return new SmallMindModel(c, Object.freeze(info));
+  } catch (e) {
+    signal?.removeEventListener('abort', onAbort);
+    client?.terminate();
+    if (signal?.aborted && !isAbortError(e)) throw new AbortError('the model load was aborted', { cause: e });
+    throw e;
+  }
+}
+
+export class SmallMindModel {
+  /** @param {EngineClient} client @param {ModelInfo} info */
+  constructor(client, info) {
+    this.client = client;
+    this.infoValue = info;
+    /** @type {Promise<unknown>} the last queued call: generations run one after another */
+    this.tail = Promise.resolve();
+    this.disposed = false;
+    /** @type {Set<GenerationStream>} */
+    this.streams = new Set();
+  }
+
+  /** @returns {ModelInfo} */
+  info() {
+    return this.infoValue;
+  }
+
+  checkLive() {
+    if (this.disposed) throw new SmallMindError('this model was disposed; load it again to use it', SM_ERR_INVALID_ARG);
+  }
+
+  /**
+   * @template T @param {() => Promise<T>} fn @returns {Promise<T>} fn's result, after every earlier call
+   */
+  enqueue(fn) {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  /**
+   * Streams the continuation of `prompt` as text pieces. Breaking out of the loop stops it.
+   * @param {string | ArrayLike<number>} prompt text (tokenized with the model's tokenizer; BOS added
+   *   and special-token text parsed by default) or token ids, fed as given
+   * @param {GenerateOptions} [options]
+   * @returns {AsyncIterableIterator<string> & {metrics: Promise<GenerationMetrics>}}
+   */
+  generate(prompt, options = {}) {
+    this.checkLive();
+    const { wire, signal, onMetrics } = checkGenerateOptions(options);
+    const p = checkPrompt(prompt);
+    const stream = new GenerationStream(this, p, wire, signal, onMetrics);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * The whole continuation at once.
+   * @param {string | ArrayLike<number>} prompt @param {GenerateOptions} [options]
+   * @returns {Promise<{text: string, metrics: GenerationMetrics}>}
+   */
+  async complete(prompt, options = {}) {
+    const stream = this.generate(prompt, options);
+    let text = '';
+    for await (const piece of stream) text += piece;
+    return { text, metrics: await stream.metrics };
+  }
+
+  /**
+   * @param {string} text
+   * @param {{addSpecial?: boolean, parseSpecial?: boolean}} [opts] both off by default
+   * @returns {Promise<number[]>}
+   */
+  async tokenize(text, opts = {}) {
+    this.checkLive();
+    if (typeof text !== 'string') throw new TypeError('tokenize() takes a string');
+    return this.enqueue(() => this.client.call('tokenize', { text, addSpecial: !!opts.addSpecial, parseSpecial: !!opts.parseSpecial }).promise);
+  }
+
+  /**
+   * @param {ArrayLike<number>} tokens @param {{renderSpecial?: boolean}} [opts]
+   * @returns {Promise<string>}
+   */
+  async detokenize(tokens, opts = {}) {
+    this.checkLive();
+    const ids = checkPrompt(tokens);
+    if (typeof ids === 'string') throw new TypeError('detokenize() takes an array of token ids');
+    return this.enqueue(() => this.client.call('detokenize', { tokens: ids, renderSpecial: !!opts.renderSpecial }).promise);
+  }
+
+  /** Stops running generations, frees the model and ends its worker. Safe to call twice. */
+  async dispose() {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const s of this.streams) s.cancel();
+    const bye = this.client.call('dispose', {}).promise.catch(() => {});
+    // a worker stuck in a long forward pass is terminated anyway after a short grace period
+    await Promise.race([bye, new Promise((r) => setTimeout(r, 200))]);
+    this.client.terminate();
+  }
+}
+
+/** @param {unknown} prompt @returns {string | number[]} */
+function checkPrompt(prompt) {
+  if (typeof prompt === 'string') return prompt;
+  if (prompt && typeof prompt === 'object' && typeof (/** @type {any} */ (prompt)).length === 'number') {
+    const ids = Array.from(/** @type {ArrayLike<number>} */ (prompt));
+    if (ids.some((t) => !Number.isInteger(t) || t < 0 || t > 2 ** 31 - 1)) throw new TypeError('token ids must be non-negative integers');
+    return ids;
+  }
+  throw new TypeError(`a prompt is a string or an array of token ids, got ${prompt === null ? 'null' : typeof prompt}`);
+}
+
+/**
+ * One generate() call: an async iterator over pieces the engine host streams, with credit-based
+ * flow control (the host sends at most protocol.js's INITIAL_CREDIT pieces ahead of the reader).
+ * @implements {AsyncIterableIterator<string>}
+ */
+class GenerationStream {
+  /**
+   * @param {SmallMindModel} model @param {string | number[]} prompt @param {Record<string, any>} options
+   * @param {AbortSignal | undefined} signal @param {Function | undefined} onMetrics
+   */
+  constructor(model, prompt, options, signal, onMetrics) {
+    this.model = model;
+    /** @type {string[]} */
+    this.buffer = [];
+    this.consumed = 0;
+    this.finished = false;
+    /** @type {Error | null} */
+    this.error = null;
+    /** @type {(() => void) | null} */
+    this.wake = null;
+    /** @type {number | null} */
+    this.callId = null;
+    this.cancelled = false;
+    /** @type {(m: GenerationMetrics) => void} */
+    let setMetrics = () => {};
+    /** @type {(e: Error) => void} */
+    let failMetrics = () => {};
+    /** @type {Promise<GenerationMetrics>} resolves when the generation ends normally */
+    this.metrics = new Promise((res, rej) => { setMetrics = res; failMetrics = rej; });
+    this.metrics.catch(() => {});
+    const onAbort = () => this.abort(new AbortError('the generation was aborted'));
+    if (signal?.aborted) {
+      this.finish(new AbortError('the generation was aborted before it started'));
+      this.done = Promise.resolve();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.done = model.enqueue(async () => {
+      if (this.finished) return;
+      const call = model.client.call('generate', { prompt, options }, {
+        onEvent: (ev) => {
+          if (ev.type !== 'piece') return;
+          this.buffer.push(ev.text);
+          this.wake?.();
+        },
+      });
+      this.callId = call.id;
+      if (this.cancelled) model.client.send({ t: 'abort', id: call.id });
+      try {
+        const m = await call.promise;
+        setMetrics(m);
+        try { onMetrics?.(m); } catch { /* a throwing callback must not break the stream */ }
+        this.finish(null);
+      } catch (e) {
+        failMetrics(/** @type {Error} */ (e));
+        this.finish(/** @type {Error} */ (e));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        model.streams.delete(this);
+      }
+    });
+  }
+
+  /** @param {Error | null} error */
+  finish(error) {
+    if (this.finished) return;
+    this.finished = true;
+    if (error && !this.error) this.error = error;
+    this.wake?.();
+  }
+
+  /** Stops the host's loop; the iterator then ends with `reason`. @param {Error} reason */
+  abort(reason) {
+    if (this.finished) return;
+    this.error = reason;
+    this.cancel();
+  }
+
+  cancel() {
+    this.cancelled = true;
+    if (this.callId !== null) this.model.client.send({ t: 'abort', id: this.callId });
+    else this.finish(this.error ?? new AbortError('the generation was cancelled'));
+  }
+
+  /** @returns {Promise<IteratorResult<string>>} */
+  async next() {
+    for (;;) {
+      if (this.buffer.length) {
+        const text = /** @type {string} */ (this.buffer.shift());
+        // grant credit in batches: one message per 16 pieces read
+        if (++this.consumed % 16 === 0 && this.callId !== null && !this.finished) this.model.client.send({ t: 'credit', id: this.callId, n: 16 });
+        return { value: text, done: false };
+      }
+      if (this.finished) {
+        if (this.error) {
+          const e = this.error;
+          this.error = null;
+          this.buffer = [];
+          throw e;
+        }
+        return { value: undefined, done: true };
+      }
+      await new Promise((r) => { this.wake = () => { this.wake = null; r(undefined); }; });
+    }
+  }
+
+  /** Called by `break` / `return` in a for-await loop: stops the generation and waits until its
+   * engine state is freed. @returns {Promise<IteratorResult<string>>} */
+  async return() {
+    if (!this.finished) {
+      this.cancelled = true;
+      if (this.callId !== null) this.model.client.send({ t: 'abort', id: this.callId });
+      this.error = null;
+      await this.done;
+      this.error = null;
+    }
+    this.buffer = [];
+    return { value: undefined, done: true };
+  }
+
+  /** @param {unknown} e @returns {Promise<IteratorResult<string>>} */
+  async throw(e) {
+    await this.return();
+    throw e;
+  }
+
+  [Symbol.asyncIterator]() { return this; }
+}
+
+/** Models kept in this browser's cache (IndexedDB). Empty, and no-ops, where there is none. */
+const cache = {
+  /** @returns {Promise<{url: string, size: number, storedAt: number}[]>} */
+  async list() {
+    const c = await openCache();
+    if (!c) return [];
+    return (await c.list()).map((/** @type {any} */ e) => ({ url: e.key, size: e.size, storedAt: e.storedAt }));
+  },
+  /** @param {string | URL} url @returns {Promise<boolean>} whether an entry was deleted */
+  async delete(url) {
+    const c = await openCache();
+    if (!c) return false;
+    const href = new URL(String(url), /** @type {any} */ (globalThis).location?.href).href;
+    return c.delete(href);
+  },
+  async clear() {
+    const c = await openCache();
+    if (c) await c.clear();
+  },
+};
+
+async function openCache() {
+  if (env.runtime !== 'browser') return null;
+  const { openModelCache } = await import('./cache.js');
+  return openModelCache();
+}
+
+export const SmallMind = Object.freeze({ load, cache, env });
