@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # build.sh — installs missing dependencies, then builds the native engine (build/native) and the two
-# WASM variants (bindings/js/wasm/smallmind-{simd,mt}.{mjs,wasm}).
+# WASM variants (bindings/js/wasm/smallmind-{simd,mt}.{mjs,wasm}) and the bundled browser worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -12,4 +12,5 @@ cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Release -DSM_WERROR=ON >/dev/null
 cmake --build build/native -j "$JOBS"
 emcmake cmake -S . -B build/wasm -DCMAKE_BUILD_TYPE=Release -DSM_WERROR=ON >/dev/null
 cmake --build build/wasm -j "$JOBS"
-echo "build: native tools in build/native, WASM modules in bindings/js/wasm"
+bash scripts/bundle-worker.sh
+echo "build: native tools in build/native, WASM modules and the engine worker in bindings/js/wasm"

@@ -510,7 +510,8 @@ class Store {
   /** @param {string} key @returns {Promise<StoredEntry | undefined>} */
   async getEntry(key) {
     const out = await this.tx(['entries'], 'readonly', (tx) => {
-      const r = { /** @type {StoredEntry | undefined} */ entry: undefined };
+      /** @type {{entry: StoredEntry | undefined}} */
+      const r = { entry: undefined };
       const req = tx.objectStore('entries').get(key);
       req.onsuccess = () => { r.entry = req.result; };
       return r;
@@ -521,7 +522,8 @@ class Store {
   /** @returns {Promise<StoredEntry[]>} */
   async allEntries() {
     const out = await this.tx(['entries'], 'readonly', (tx) => {
-      const r = { /** @type {StoredEntry[]} */ all: [] };
+      /** @type {{all: StoredEntry[]}} */
+      const r = { all: [] };
       const req = tx.objectStore('entries').getAll();
       req.onsuccess = () => { r.all = req.result; };
       return r;
@@ -532,7 +534,8 @@ class Store {
   /** @param {string} writeId @param {number} index @returns {Promise<Uint8Array | undefined>} */
   async getChunk(writeId, index) {
     const out = await this.tx(['chunks'], 'readonly', (tx) => {
-      const r = { /** @type {any} */ value: undefined };
+      /** @type {{value: any}} */
+      const r = { value: undefined };
       const req = tx.objectStore('chunks').get([writeId, index]);
       req.onsuccess = () => { r.value = req.result; };
       return r;

@@ -17,7 +17,7 @@ import { PUSH_CHUNK } from './protocol.js';
  * @property {string} label what to call the model in messages
  */
 
-const SPLIT_NAME = /-(\d{5})-of-(\d{5})\.gguf$/;
+const SPLIT_NAME = /-(\d{5})-of-(\d{5})\.gguf(?=$|[?#])/;
 
 /**
  * '…-00001-of-00003.gguf' names its siblings; any other name is a single file.

@@ -42,6 +42,11 @@ function statusError(status, what) {
   return new SmallMindError(`${what} failed: ${STATUS_NAMES[status] ?? status}`, status);
 }
 
+/** @param {Uint8Array} heap */
+function isShared(heap) {
+  return typeof SharedArrayBuffer === 'function' && heap.buffer instanceof SharedArrayBuffer;
+}
+
 /** @param {any} mod @param {number} size */
 function mallocOrThrow(mod, size) {
   const p = mod._malloc(Math.max(1, size));
@@ -88,9 +93,17 @@ export class Tokenizer {
     let textPtr = 0;
     let len = 0;
     if (typeof text === 'string') {
-      const cap = text.length * 3; // UTF-16 code unit -> at most 3 bytes of UTF-8
-      textPtr = mallocOrThrow(m, cap);
-      len = encoder.encodeInto(text, m.HEAPU8.subarray(textPtr, textPtr + cap)).written;
+      if (isShared(m.HEAPU8)) {
+        // browsers refuse encodeInto() on shared memory (the threaded build): encode, then copy
+        const bytes = encoder.encode(text);
+        textPtr = mallocOrThrow(m, bytes.length);
+        m.HEAPU8.set(bytes, textPtr);
+        len = bytes.length;
+      } else {
+        const cap = text.length * 3; // UTF-16 code unit -> at most 3 bytes of UTF-8
+        textPtr = mallocOrThrow(m, cap);
+        len = encoder.encodeInto(text, m.HEAPU8.subarray(textPtr, textPtr + cap)).written;
+      }
     } else if (text instanceof Uint8Array) {
       textPtr = mallocOrThrow(m, text.length);
       m.HEAPU8.set(text, textPtr);
