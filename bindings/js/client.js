@@ -27,6 +27,8 @@ function compiledModule(variant, dir) {
  * @property {'simd' | 'mt'} variant @property {number} threads
  * @property {string | URL} [assetsBase] @property {WebAssembly.Module} [wasmModule]
  * @property {boolean} [worker] false: run the engine in this thread
+ * @property {Function} [wasmFactory] the Emscripten module factory, imported statically (edge.js);
+ *   in-process only, since a function cannot be posted to a Worker
  */
 
 export class EngineClient {
@@ -73,12 +75,12 @@ export class EngineClient {
     const client = new EngineClient(port, terminate, hold);
     onCrash((e) => client.crash(e));
     const wasmModule = o.wasmModule ?? (inProcess ? undefined : await compiledModule(o.variant, dir));
-    const args = { variant: o.variant, threads: o.threads, assetsBase: dir.href, wasmModule };
+    const args = { variant: o.variant, threads: o.threads, assetsBase: dir.href, wasmModule, wasmFactory: inProcess ? o.wasmFactory : undefined };
     try {
       client.ready = await client.call('init', args).promise;
     } catch (e) {
       // a runtime that cannot post a WebAssembly.Module: the worker compiles it instead
-      if (!wasmModule || /clone/i.test(String(/** @type {Error} */ (e).message))) throw e;
+      if (!wasmModule || /** @type {Error} */ (e).name !== 'DataCloneError') throw e;
       client.ready = await client.call('init', { ...args, wasmModule: undefined }).promise;
     }
     return client;
@@ -124,7 +126,13 @@ export class EngineClient {
     if (this.dead) return { id, promise: Promise.reject(this.dead) };
     const promise = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, ...hooks }));
     this.hold?.(true);
-    this.port.post({ t: 'call', id, op, args });
+    try {
+      this.port.post({ t: 'call', id, op, args });
+    } catch (e) {
+      // e.g. a DataCloneError: the call never left this thread
+      this.pending.get(id)?.reject(/** @type {Error} */ (e));
+      this.pending.delete(id);
+    }
     return { id, promise };
   }
 

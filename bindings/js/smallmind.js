@@ -38,7 +38,17 @@ import { checkGenerateOptions, checkLoadOptions } from './options.js';
  * @param {LoadOptions} [options]
  * @returns {Promise<SmallMindModel>}
  */
-async function load(source, options = {}) {
+function load(source, options = {}) {
+  return loadWith(source, options, {});
+}
+
+/**
+ * load() with settings an entry point fixes rather than the caller (edge.js).
+ * @param {ModelSource | ModelSource[]} source @param {LoadOptions} options
+ * @param {{wasmFactory?: Function}} internal
+ * @returns {Promise<SmallMindModel>}
+ */
+export async function loadWith(source, options, internal) {
   const o = checkLoadOptions(options);
   const signal = o.signal;
   if (signal?.aborted) throw new AbortError('the model load was aborted before it started');
@@ -60,7 +70,7 @@ async function load(source, options = {}) {
   aborted.catch(() => {});
   try {
     client = /** @type {EngineClient} */ (await Promise.race([
-      EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule, worker: o.worker }), aborted]));
+      EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule, worker: o.worker, wasmFactory: internal.wasmFactory }), aborted]));
     const c = client;
     const window = { inFlight: 0, wake: /** @type {(() => void) | null} */ (null) };
     const call = c.call('load', { sources: sources.specs, cache: o.cache ?? false }, {
@@ -345,3 +355,5 @@ async function openCache() {
 }
 
 export const SmallMind = Object.freeze({ load, cache, env });
+
+export { cache as modelCache };

@@ -12,7 +12,8 @@ import { env } from './env.js';
 
 /** @param {string | URL | undefined} base @returns {URL} the assets directory, ending in '/' */
 export function assetsDir(base) {
-  if (base === undefined) return new URL('./wasm/', import.meta.url);
+  // a runtime without import.meta.url (some edge runtimes) must give assetsBase, or wasmFactory
+  if (base === undefined) return new URL('./wasm/', import.meta.url ?? 'file:///smallmind-assets/');
   const u = new URL(String(base), /** @type {any} */ (globalThis).location?.href ?? import.meta.url);
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   return u;
@@ -57,8 +58,9 @@ export async function compileWasm(opts = {}) {
 
 /**
  * @param {{variant?: 'simd' | 'mt', wasmUrl?: string | URL, assetsBase?: string | URL,
- *   wasmModule?: WebAssembly.Module}} [opts] wasmModule: an already compiled module (required
- *   in workerd, where it comes from a module import); wasmUrl: the .wasm file itself
+ *   wasmModule?: WebAssembly.Module, wasmFactory?: Function}} [opts] wasmModule: an already
+ *   compiled module (required in workerd, where it comes from a module import); wasmUrl: the
+ *   .wasm file itself; wasmFactory: the variant's Emscripten factory, statically imported (edge.js)
  * @returns {Promise<any>} the Emscripten module
  */
 export async function loadWasm(opts = {}) {
@@ -69,7 +71,7 @@ export async function loadWasm(opts = {}) {
   const jsUrl = new URL(`${base}.mjs`, dir);
   const module = opts.wasmModule;
   const wasmBinary = module ? undefined : await readWasmBytes(opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`${base}.wasm`, dir));
-  const { default: factory } = await import(/* @vite-ignore */ jsUrl.href);
+  const factory = opts.wasmFactory ?? (await import(/* @vite-ignore */ jsUrl.href)).default;
   const toPath = env.nodeApis && dir.protocol === 'file:' ? (await import('node:url')).fileURLToPath : null;
   /** @type {Record<string, unknown>} */
   const config = {

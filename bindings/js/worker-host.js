@@ -48,7 +48,7 @@ export function serveEngine(port, opts = {}) {
   /** @type {Record<string, (args: any, id: number) => Promise<any>>} */
   const ops = {
     async init(args) {
-      const mod = await loadWasm({ variant: args.variant, assetsBase: args.assetsBase, wasmModule: args.wasmModule });
+      const mod = await loadWasm({ variant: args.variant, assetsBase: args.assetsBase, wasmModule: args.wasmModule, wasmFactory: args.wasmFactory });
       engine = new Engine(mod);
       engine.variant = args.variant;
       threads = args.threads;
