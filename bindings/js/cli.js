@@ -3,6 +3,7 @@
 //
 //   smallmind generate --model FILE --prompt-tokens 1,450,4996 --max-tokens 32 --temperature 0 --json
 //   smallmind tokenize --model FILE --stdin --json
+//   smallmind bench --model FILE --threads N --prompt 128 --gen 128 --json
 //
 // Contract relied on by tests and outside checks: with --json, `generate` prints one JSON object
 // with at least `prompt_tokens` (ids fed, exactly as given) and `tokens` (generated ids). --threads
@@ -10,16 +11,20 @@
 // penalties. `tokenize --stdin` tokenizes the exact bytes of standard input (nothing trimmed or
 // added) and with --json prints one JSON object whose `tokens` are the ids; no BOS/EOS is added and
 // no special-token text is parsed unless --add-special / --parse-special. --model may be a
-// vocab-only GGUF (no tensors): only the tokenizer is loaded.
+// vocab-only GGUF (no tensors): only the tokenizer is loaded. `bench --json` prints one JSON object
+// with at least `load_s`, `prefill_tok_s`, `decode_tok_s` and `peak_rss_mb`.
 
 import { readFile } from 'node:fs/promises';
 import { Buffer } from 'node:buffer';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Engine } from './engine.js';
 
 const USAGE = `usage: smallmind generate --model FILE --prompt-tokens 1,2,3 [options]
        smallmind tokenize --model FILE (--stdin | --text STRING) [options]
        smallmind detokenize --model FILE --tokens 1,2,3 [options]
+       smallmind bench --model FILE [--threads N] [--prompt 128] [--gen 128] [--json]
 
 generate:
   --max-tokens N     tokens to generate (default 32)
@@ -34,6 +39,7 @@ generate:
   --ctx N            context window (default: min(training context, 4096))
   --batch N          prompt batch size (default 64)
   --ignore-eos       keep generating past end-of-generation tokens
+  --kv-type T        KV cache elements: f16 (default, half the memory) or f32 (exact)
   --json             print one JSON object
 
 tokenize (--model may be a vocab-only GGUF; only its tokenizer is loaded):
@@ -46,7 +52,18 @@ tokenize (--model may be a vocab-only GGUF; only its tokenizer is loaded):
 detokenize:
   --tokens 1,2,3     token ids to turn into text
   --render-special   write control tokens' text (default: they render as nothing)
-  --json             print one JSON object: text, tokens`;
+  --json             print one JSON object: text, tokens
+
+bench (WASM under Node; greedy, end-of-generation tokens ignored):
+  --threads N        worker threads (default 1; N > 1 uses the threaded WASM build)
+  --prompt N         prompt tokens processed as one prefill (default 128)
+  --gen N            tokens decoded one by one after it (default 128)
+  --batch N          prefill batch size (default: the whole prompt)
+  --kv-type T        f16 (default) or f32
+  --repeat R         prefill + decode R times on fresh sessions, report the fastest (default 1)
+  --wasm-dir DIR     load the WASM modules from DIR instead of the package's own (development)
+  --json             one JSON object: load_s (file read, WASM start, model load and session
+                     creation), prefill_tok_s, decode_tok_s, peak_rss_mb (process peak), ...`;
 
 /** @param {string} msg @returns {never} */
 function fail(msg, code = 2) {
@@ -153,7 +170,7 @@ async function generate(/** @type {string[]} */ argv) {
       json: { type: 'boolean' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
       'min-p': { type: 'string' }, 'repeat-penalty': { type: 'string' },
       'frequency-penalty': { type: 'string' }, 'presence-penalty': { type: 'string' },
-      'penalty-last-n': { type: 'string' },
+      'penalty-last-n': { type: 'string' }, 'kv-type': { type: 'string' },
     },
     strict: true,
   });
@@ -181,6 +198,7 @@ async function generate(/** @type {string[]} */ argv) {
     topK: numOpt('top-k'), topP: numOpt('top-p'), minP: numOpt('min-p'),
     repeatPenalty: numOpt('repeat-penalty'), frequencyPenalty: numOpt('frequency-penalty'),
     presencePenalty: numOpt('presence-penalty'), penaltyLastN: numOpt('penalty-last-n'),
+    kvType: kvTypeOpt(values['kv-type']),
   });
   const t0 = performance.now();
   session.decode(prompt);
@@ -210,8 +228,73 @@ async function generate(/** @type {string[]} */ argv) {
   else process.stdout.write(`${tokens.join(' ')}\n`);
 }
 
+/** @param {string | undefined} v @returns {'f16' | 'f32' | undefined} */
+function kvTypeOpt(v) {
+  if (v === undefined) return undefined;
+  if (v !== 'f16' && v !== 'f32') fail(`--kv-type must be f16 or f32, got '${v}'`);
+  return v;
+}
+
+async function bench(/** @type {string[]} */ argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, threads: { type: 'string' }, prompt: { type: 'string' },
+      gen: { type: 'string' }, batch: { type: 'string' }, 'kv-type': { type: 'string' },
+      repeat: { type: 'string' }, 'wasm-dir': { type: 'string' }, json: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (!values.model) fail('--model FILE is required');
+  const threads = intOpt(values.threads, 'threads', 1, 1);
+  const nPrompt = intOpt(values.prompt, 'prompt', 128, 1), nGen = intOpt(values.gen, 'gen', 128, 0);
+  const repeat = intOpt(values.repeat, 'repeat', 1, 1);
+  const kvType = kvTypeOpt(values['kv-type']) ?? 'f16';
+  const t0 = performance.now();
+  const bytes = await readModelFile(values.model);
+  const variant = threads > 1 ? 'mt' : 'simd';
+  const wasmDir = values['wasm-dir'];
+  const engine = await Engine.create({ variant, ...(wasmDir ? { assetsBase: pathToFileURL(resolve(wasmDir) + '/') } : {}) });
+  const model = engine.loadModel(/** @type {Uint8Array} */ (bytes));
+  const nCtx = nPrompt + nGen + 1;
+  const nBatch = intOpt(values.batch, 'batch', nPrompt, 1);
+  const open = () => model.createSession({ nCtx, nBatch, threads, ignoreEos: true, kvType });
+  let session = open();
+  const loadS = (performance.now() - t0) / 1e3;
+  const nVocab = model.info.n_vocab;
+  // ids spread over the vocabulary, away from the first few (control tokens in most files)
+  const prompt = Array.from({ length: nPrompt }, (_, i) => 3 + ((i * 7919) % Math.max(1, nVocab - 3)));
+  let best = { prefill: Infinity, decode: Infinity };
+  for (let r = 0; r < repeat; r++) {
+    if (r > 0) { session.free(); session = open(); }
+    const a = performance.now();
+    session.decode(prompt);
+    const b = performance.now();
+    for (let i = 0; i < nGen; i++) if (session.step() === null) throw new Error(`generation ended after ${i} tokens`);
+    const c = performance.now();
+    best = { prefill: Math.min(best.prefill, b - a), decode: Math.min(best.decode, c - b) };
+  }
+  session.free();
+  const info = model.info;
+  model.free();
+  engine.dispose();
+  const result = {
+    model: values.model, engine: `wasm-${engine.variant} ${engine.version}`, threads, kv_type: kvType,
+    n_prompt: nPrompt, n_gen: nGen, repeat,
+    load_s: +loadS.toFixed(4),
+    prefill_tok_s: +(nPrompt / (best.prefill / 1e3)).toFixed(2),
+    decode_tok_s: nGen ? +(nGen / (best.decode / 1e3)).toFixed(2) : 0,
+    peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+    file_mb: +(bytes.length / 2 ** 20).toFixed(1),
+    model_info: info,
+  };
+  if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
+  else process.stdout.write(`load ${result.load_s} s, prefill ${result.prefill_tok_s} tok/s, decode ${result.decode_tok_s} tok/s, peak RSS ${result.peak_rss_mb} MB\n`);
+}
+
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2);
+  if (cmd === 'bench') return bench(rest);
   if (cmd === 'generate') return generate(rest);
   if (cmd === 'tokenize') return tokenize(rest);
   if (cmd === 'detokenize') return detokenize(rest);

@@ -32,8 +32,12 @@ function compiledModule(variant, dir) {
  */
 
 export class EngineClient {
-  /** @param {StartOptions} o @returns {Promise<EngineClient>} */
-  static async start(o) {
+  /**
+   * @param {StartOptions} o
+   * @param {AbortSignal} [signal] ends the worker at once, even while it is still starting
+   * @returns {Promise<EngineClient>}
+   */
+  static async start(o, signal) {
     const dir = assetsDir(o.assetsBase);
     const inProcess = o.worker === false || !env.workers;
     /** @type {Port} */
@@ -74,6 +78,8 @@ export class EngineClient {
     }
     const client = new EngineClient(port, terminate, hold);
     onCrash((e) => client.crash(e));
+    if (signal?.aborted) client.terminate();
+    else signal?.addEventListener('abort', () => { if (!client.ready) client.terminate(); }, { once: true });
     const wasmModule = o.wasmModule ?? (inProcess ? undefined : await compiledModule(o.variant, dir));
     const args = { variant: o.variant, threads: o.threads, assetsBase: dir.href, wasmModule, wasmFactory: inProcess ? o.wasmFactory : undefined };
     try {

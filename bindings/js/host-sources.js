@@ -94,13 +94,14 @@ export async function openPath(path, signal) {
     chunks: (async function* () {
       try {
         let pos = 0;
+        // one buffer for the whole file: each chunk is copied into WASM memory before the next read
+        const buf = new Uint8Array(Math.min(READ_CHUNK, Math.max(1, st.size)));
         while (pos < st.size) {
           if (signal.aborted) throw new AbortError('the model load was aborted');
-          const buf = new Uint8Array(Math.min(READ_CHUNK, st.size - pos));
-          const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, st.size - pos), pos);
           if (bytesRead === 0) break; // the file shrank while being read: finish() reports it
           pos += bytesRead;
-          yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+          yield buf.subarray(0, bytesRead);
         }
       } finally {
         await fh.close();

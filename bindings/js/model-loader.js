@@ -68,7 +68,8 @@ export class ModelFile {
       this.copyIn(chunk, this.received - chunk.length);
       return;
     }
-    this.pending.push(chunk);
+    // a copy: the source may reuse its buffer for the next chunk (host-sources.js openPath)
+    this.pending.push(chunk.slice());
     this.pendingBytes += chunk.length;
     if (this.pendingBytes > MAX_MODEL_BYTES) throw new LoadError(`${this.name} is larger than the ${(MAX_MODEL_BYTES / 2 ** 30).toFixed(2)} GiB WebAssembly can hold`, 'too-large', { status: SM_ERR_NOMEM });
     if (!this.headerChecked && this.pendingBytes >= this.probeNeeds) this.checkHeader();

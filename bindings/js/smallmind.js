@@ -59,19 +59,20 @@ export async function loadWith(source, options, internal) {
   if (threads > 1 && !env.wasmThreads) threads = 1;
   const variant = threads > 1 ? 'mt' : 'simd';
   const sources = await resolveSources(source, { headers: o.headers, signal });
-  /** @type {EngineClient | null} */
-  let client = null;
   /** @type {() => void} */
   let onAbort = () => {};
   const aborted = new Promise((_, reject) => {
     onAbort = () => reject(new AbortError('the model load was aborted'));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // the signal may have fired during the awaits above: 'abort' events do not replay
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => {});
+  const starting = EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule,
+    worker: o.worker, wasmFactory: internal.wasmFactory }, signal);
+  starting.catch(() => {});
   try {
-    client = /** @type {EngineClient} */ (await Promise.race([
-      EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule, worker: o.worker, wasmFactory: internal.wasmFactory }), aborted]));
-    const c = client;
+    const c = /** @type {EngineClient} */ (await Promise.race([starting, aborted]));
     const window = { inFlight: 0, wake: /** @type {(() => void) | null} */ (null) };
     const call = c.call('load', { sources: sources.specs, cache: o.cache ?? false }, {
       onEvent: (ev) => {
@@ -89,7 +90,8 @@ export async function loadWith(source, options, internal) {
     return new SmallMindModel(c, Object.freeze(info));
   } catch (e) {
     signal?.removeEventListener('abort', onAbort);
-    client?.terminate();
+    // the worker may still be starting (an abort won the race): end it whenever it is up
+    starting.then((c) => c.terminate(), () => {});
     if (signal?.aborted && !isAbortError(e)) throw new AbortError('the model load was aborted', { cause: e });
     throw e;
   }
@@ -175,6 +177,18 @@ export class SmallMindModel {
     return this.enqueue(() => this.client.call('detokenize', { tokens: ids, renderSpecial: !!opts.renderSpecial }).promise);
   }
 
+  /**
+   * Bytes a generation with these settings needs in WASM memory: the weights (the file's tensor
+   * data), the KV cache and the scratch buffers. Computed, not measured; nothing is allocated.
+   * @param {{contextSize?: number, batchSize?: number}} [opts] as in generate()
+   * @returns {Promise<{weights: number, kvCache: number, scratch: number, total: number, contextSize: number}>}
+   */
+  async estimateMemory(opts = {}) {
+    this.checkLive();
+    const { wire } = checkGenerateOptions({ contextSize: opts.contextSize, batchSize: opts.batchSize });
+    return this.enqueue(() => this.client.call('estimate', wire).promise);
+  }
+
   /** Stops running generations, frees the model and ends its worker. Safe to call twice. */
   async dispose() {
     if (this.disposed) return;
@@ -239,7 +253,8 @@ class GenerationStream {
       if (this.finished) return;
       const call = model.client.call('generate', { prompt, options }, {
         onEvent: (ev) => {
-          if (ev.type !== 'piece') return;
+          // after an abort, pieces still in flight are dropped: the reader sees the AbortError next
+          if (ev.type !== 'piece' || this.cancelled) return;
           this.buffer.push(ev.text);
           this.wake?.();
         },
@@ -273,6 +288,7 @@ class GenerationStream {
   abort(reason) {
     if (this.finished) return;
     this.error = reason;
+    this.buffer = []; // pieces generated ahead of the reader (up to INITIAL_CREDIT) are not read after an abort
     this.cancel();
   }
 
@@ -330,28 +346,29 @@ class GenerationStream {
 /** Models kept in this browser's cache (IndexedDB). Empty, and no-ops, where there is none. */
 const cache = {
   /** @returns {Promise<{url: string, size: number, storedAt: number}[]>} */
-  async list() {
-    const c = await openCache();
-    if (!c) return [];
-    return (await c.list()).map((/** @type {any} */ e) => ({ url: e.key, size: e.size, storedAt: e.storedAt }));
-  },
+  list: () => withCache([], async (c) => (await c.list()).map((/** @type {any} */ e) => ({ url: e.key, size: e.size, storedAt: e.storedAt }))),
   /** @param {string | URL} url @returns {Promise<boolean>} whether an entry was deleted */
-  async delete(url) {
-    const c = await openCache();
-    if (!c) return false;
-    const href = new URL(String(url), /** @type {any} */ (globalThis).location?.href).href;
-    return c.delete(href);
-  },
-  async clear() {
-    const c = await openCache();
-    if (c) await c.clear();
-  },
+  delete: (url) => withCache(false, (c) => c.delete(new URL(String(url), /** @type {any} */ (globalThis).location?.href).href)),
+  /** @returns {Promise<void>} */
+  clear: () => withCache(undefined, (c) => c.clear()),
 };
 
-async function openCache() {
-  if (env.runtime !== 'browser') return null;
+/**
+ * Runs `fn` on a cache connection and closes it after (an open connection would block a
+ * later database upgrade).
+ * @template T @param {T} none the answer where there is no cache @param {(c: any) => Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+async function withCache(none, fn) {
+  if (env.runtime !== 'browser') return none;
   const { openModelCache } = await import('./cache.js');
-  return openModelCache();
+  const c = await openModelCache();
+  if (!c) return none;
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
 }
 
 export const SmallMind = Object.freeze({ load, cache, env });

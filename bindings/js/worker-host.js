@@ -83,6 +83,13 @@ export function serveEngine(port, opts = {}) {
       });
     },
 
+    async estimate(args) {
+      if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
+      const nCtx = args.contextSize ?? Math.min(model.info.n_ctx_train, 4096);
+      const e = model.estimateMemory({ nCtx, nBatch: args.batchSize, threads });
+      return { weights: e.weights, kvCache: e.kv_cache, scratch: e.scratch, total: e.total, contextSize: nCtx };
+    },
+
     async tokenize(args) {
       const tok = requireTokenizer();
       return Array.from(tok.tokenize(args.text, { addSpecial: args.addSpecial, parseSpecial: args.parseSpecial }));
