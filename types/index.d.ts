@@ -1,0 +1,205 @@
+// Type declarations for the `smallmind` package (written by hand beside the JSDoc in
+// bindings/js/; tests/js/types.test.js type-checks a usage sample against them with Deno's tsc).
+
+/** Where a model comes from. A string is a URL, or a file path under Node, Deno and Bun. An
+ * array is the parts of a split GGUF file, in order ('…-00001-of-00003.gguf' expands itself). */
+export type ModelSource = string | URL | Request | Response | Blob | ArrayBuffer | ArrayBufferView;
+
+export interface LoadProgress {
+  /** bytes received (or read from the cache) so far */
+  loaded: number;
+  /** total bytes, or null when the server sent no Content-Length */
+  total: number | null;
+}
+
+export interface LoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  /** aborting stops the download and frees everything; load() rejects with AbortError */
+  signal?: AbortSignal;
+  /** engine threads; > 1 needs SharedArrayBuffer (cross-origin isolated pages, Node, Bun).
+   * Default: min(4, CPUs) where available, else 1 */
+  threads?: number;
+  /** browsers: keep the download in IndexedDB and reuse it offline; 'reload' replaces the entry */
+  cache?: boolean | 'reload';
+  /** false: run the engine in the calling thread (default: a Worker) */
+  worker?: boolean;
+  /** where the .wasm and worker files are (default: ./wasm/ beside the package's modules) */
+  assetsBase?: string | URL;
+  /** a compiled smallmind-simd.wasm, for runtimes that cannot compile WASM at run time */
+  wasmModule?: WebAssembly.Module;
+  /** sent with URL downloads (e.g. Authorization) */
+  headers?: Record<string, string>;
+}
+
+export interface GenerateOptions {
+  /** tokens to generate at most (default 256) */
+  maxTokens?: number;
+  /** 0 = greedy (default) */
+  temperature?: number;
+  topK?: number;
+  /** in [0, 1] */
+  topP?: number;
+  /** in [0, 1] */
+  minP?: number;
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** how many recent tokens the penalties look at (-1 = the whole context) */
+  penaltyLastN?: number;
+  /** default: a random seed, reported in the metrics */
+  seed?: number;
+  /** stop strings: generation ends before them and they are never emitted */
+  stop?: string | string[];
+  /** end with a TimeoutError after this many milliseconds */
+  maxDurationMs?: number;
+  /** keep generating past end-of-generation tokens */
+  ignoreEos?: boolean;
+  /** add BOS as the model asks (default true for text prompts) */
+  addSpecial?: boolean;
+  /** special-token text in the prompt becomes tokens (default true) */
+  parseSpecial?: boolean;
+  /** KV cache size in tokens (default min(training context, 4096)) */
+  contextSize?: number;
+  /** prompt tokens per forward pass (default 64) */
+  batchSize?: number;
+  signal?: AbortSignal;
+  onMetrics?: (metrics: GenerationMetrics) => void;
+}
+
+export interface GenerationMetrics {
+  promptTokens: number;
+  generatedTokens: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  totalMs: number;
+  /** WASM memory size at the end (it never shrinks) */
+  peakMemoryBytes: number;
+  stopReason: 'eos' | 'maxTokens' | 'stop' | 'contextFull';
+  stopString: string | null;
+  seed: number;
+  threads: number;
+}
+
+export interface ModelInfo {
+  architecture: string;
+  name: string;
+  parameters: number;
+  contextLength: number;
+  vocabSize: number;
+  layers: number;
+  embeddingSize: number;
+  heads: number;
+  kvHeads: number;
+  weightTypes: Record<string, { tensors: number; bytes: number }>;
+  fileSize: number;
+  weightBytes: number;
+  tokenizer: { kind: string; pre: string; vocabSize: number; bos: number; eos: number; eot: number } | null;
+  hasChatTemplate: boolean;
+  engine: { variant: 'simd' | 'mt'; threads: number; version: string; runtime: string; inWorker: boolean };
+  cache: { enabled: boolean; hit?: boolean; stored?: boolean; reason?: string; discarded?: string;
+    error?: { name: string; message: string } };
+}
+
+export interface GenerationStream extends AsyncIterableIterator<string> {
+  /** resolves when the generation ends normally */
+  readonly metrics: Promise<GenerationMetrics>;
+}
+
+export declare class SmallMindModel {
+  private constructor();
+  info(): ModelInfo;
+  generate(prompt: string | ArrayLike<number>, options?: GenerateOptions): GenerationStream;
+  complete(prompt: string | ArrayLike<number>, options?: GenerateOptions): Promise<{ text: string; metrics: GenerationMetrics }>;
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<number[]>;
+  detokenize(tokens: ArrayLike<number>, options?: { renderSpecial?: boolean }): Promise<string>;
+  estimateMemory(options?: { contextSize?: number; batchSize?: number }): Promise<{
+    weights: number; kvCache: number; scratch: number; total: number; contextSize: number }>;
+  dispose(): Promise<void>;
+  readonly disposed: boolean;
+}
+
+export interface ModelCacheApi {
+  list(): Promise<{ url: string; size: number; storedAt: number }[]>;
+  delete(url: string | URL): Promise<boolean>;
+  clear(): Promise<void>;
+}
+
+export interface RuntimeEnv {
+  runtime: 'node' | 'deno' | 'bun' | 'browser' | 'workerd' | 'unknown';
+  nodeApis: boolean;
+  browserLike: boolean;
+  sharedMemory: boolean;
+  wasmThreads: boolean;
+  workers: boolean;
+  hardwareConcurrency: number;
+}
+
+export declare const SmallMind: {
+  load(source: ModelSource | ModelSource[], options?: LoadOptions): Promise<SmallMindModel>;
+  readonly cache: ModelCacheApi;
+  readonly env: Readonly<RuntimeEnv>;
+};
+
+export declare class SmallMindError extends Error {
+  constructor(message: string, status: number);
+  /** the engine's status name, e.g. 'SM_ERR_FORMAT' */
+  code: string;
+  /** the engine's sm_status number */
+  status: number;
+}
+export declare class AbortError extends SmallMindError {
+  constructor(message?: string);
+  name: 'AbortError';
+}
+export declare class TimeoutError extends SmallMindError {
+  constructor(message: string);
+  name: 'TimeoutError';
+}
+export type LoadFailure = 'http' | 'network' | 'not-gguf' | 'truncated' | 'too-large' | 'unsupported'
+  | 'format' | 'out-of-memory' | 'not-found' | 'bad-source' | 'cache';
+export declare class LoadError extends SmallMindError {
+  constructor(message: string, reason: LoadFailure, options?: { status?: number; httpStatus?: number; cause?: unknown });
+  name: 'LoadError';
+  reason: LoadFailure;
+  httpStatus?: number;
+}
+export declare const STATUS_NAMES: Readonly<Record<number, string>>;
+
+/* The synchronous low-level layer (engine.js, tokenizer.js): runs in the calling thread. */
+export declare class Engine {
+  static create(options?: { variant?: 'simd' | 'mt' }): Promise<Engine>;
+  readonly variant: string;
+  readonly version: string;
+  loadModel(bytes: Uint8Array): Model;
+  loadTokenizer(bytes: Uint8Array): Tokenizer;
+  dispose(): void;
+}
+export declare class Model {
+  readonly info: Record<string, number | string>;
+  readonly tokenizer: Tokenizer | null;
+  createSession(options?: Record<string, number | boolean | string | undefined>): Session;
+  estimateMemory(options?: { nCtx?: number; nBatch?: number; threads?: number }): { weights: number; kv_cache: number; scratch: number; total: number };
+  free(): void;
+}
+export declare class Session {
+  decode(tokens: ArrayLike<number>): void;
+  step(): number | null;
+  logits(): Float32Array | null;
+  readonly nPast: number;
+  rewind(nKeep: number): void;
+  free(): void;
+}
+export declare class Tokenizer {
+  readonly info: Record<string, number | string | boolean>;
+  tokenize(text: string | Uint8Array, options?: { addSpecial?: boolean; addBos?: boolean; parseSpecial?: boolean }): Int32Array;
+  detokenize(ids: ArrayLike<number>, options?: { renderSpecial?: boolean; continuation?: boolean }): string;
+  tokenToPiece(id: number, options?: { renderSpecial?: boolean }): Uint8Array;
+  createDecoder(options?: { renderSpecial?: boolean; continuation?: boolean }): Decoder;
+  free(): void;
+}
+export declare class Decoder {
+  push(id: number): string;
+  flush(): string;
+  free(): void;
+}
