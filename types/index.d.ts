@@ -101,6 +101,25 @@ export interface ModelInfo {
     error?: { name: string; message: string } };
 }
 
+export interface EvaluationResult {
+  tokens: number;
+  evaluated: number;
+  /** nats per token */
+  crossEntropy: number;
+  perplexity: number;
+  bitsPerToken: number;
+  windows: number;
+  contextSize: number;
+  stride: number;
+  ms: number;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  checks: { name: string; status: 'pass' | 'warn' | 'fail'; message: string; ms?: number }[];
+  ms: number;
+}
+
 export interface GenerationStream extends AsyncIterableIterator<string> {
   /** resolves when the generation ends normally */
   readonly metrics: Promise<GenerationMetrics>;
@@ -113,6 +132,11 @@ export declare class SmallMindModel {
   complete(prompt: string | ArrayLike<number>, options?: GenerateOptions): Promise<{ text: string; metrics: GenerationMetrics }>;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<number[]>;
   detokenize(tokens: ArrayLike<number>, options?: { renderSpecial?: boolean }): Promise<string>;
+  /** cross-entropy and perplexity over sliding windows of contextSize tokens advancing by stride */
+  evaluate(text: string | ArrayLike<number>, options?: { contextSize?: number; stride?: number; addSpecial?: boolean;
+    signal?: AbortSignal; onProgress?: (p: { done: number; total: number }) => void }): Promise<EvaluationResult>;
+  /** one short forward pass: weights, tokenizer, finite logits, timing */
+  health(options?: { maxForwardMs?: number }): Promise<HealthReport>;
   estimateMemory(options?: { contextSize?: number; batchSize?: number }): Promise<{
     weights: number; kvCache: number; scratch: number; total: number; contextSize: number }>;
   dispose(): Promise<void>;

@@ -178,6 +178,50 @@ export class SmallMindModel {
   }
 
   /**
+   * Cross-entropy and perplexity of `text` under the model, over sliding windows (each token after
+   * the first is scored once, with up to contextSize - stride tokens of history).
+   * @param {string | ArrayLike<number>} text text (BOS added as the model asks) or token ids
+   * @param {{contextSize?: number, stride?: number, addSpecial?: boolean, signal?: AbortSignal,
+   *   onProgress?: (p: {done: number, total: number}) => void}} [opts] contextSize: window length
+   *   (default min(training context, 512)); stride: how far windows advance (default half of it)
+   * @returns {Promise<import('./evaluate.js').EvaluationResult>}
+   */
+  async evaluate(text, opts = {}) {
+    this.checkLive();
+    const input = checkPrompt(text);
+    for (const k of Object.keys(opts)) {
+      if (!['contextSize', 'stride', 'addSpecial', 'signal', 'onProgress'].includes(k)) throw new TypeError(`unknown evaluate option '${k}'`);
+    }
+    const { wire } = checkGenerateOptions({ contextSize: opts.contextSize, addSpecial: opts.addSpecial });
+    if (opts.stride !== undefined && !(Number.isInteger(opts.stride) && opts.stride >= 1)) throw new RangeError(`option 'stride' must be an integer >= 1, got ${opts.stride}`);
+    if (opts.signal?.aborted) throw new AbortError('the evaluation was aborted before it started');
+    return this.enqueue(async () => {
+      const call = this.client.call('evaluate', { input, options: { ...wire, stride: opts.stride } }, {
+        onEvent: (ev) => { if (ev.type === 'progress') opts.onProgress?.({ done: ev.loaded, total: ev.total }); },
+      });
+      const onAbort = () => this.client.send({ t: 'abort', id: call.id });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await call.promise;
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+  }
+
+  /**
+   * Runs one short forward pass and reports: weights bound, tokenizer present, logits finite and
+   * not all equal, the time it took.
+   * @param {{maxForwardMs?: number}} [opts] a forward pass slower than this is 'degraded' (default 5000)
+   * @returns {Promise<{status: 'healthy' | 'degraded' | 'unhealthy', checks: {name: string, status: 'pass' | 'warn' | 'fail', message: string, ms?: number}[], ms: number}>}
+   */
+  async health(opts = {}) {
+    this.checkLive();
+    if (opts.maxForwardMs !== undefined && !(opts.maxForwardMs > 0)) throw new RangeError("option 'maxForwardMs' must be a positive number");
+    return this.enqueue(() => this.client.call('health', { maxForwardMs: opts.maxForwardMs }).promise);
+  }
+
+  /**
    * Bytes a generation with these settings needs in WASM memory: the weights (the file's tensor
    * data), the KV cache and the scratch buffers. Computed, not measured; nothing is allocated.
    * @param {{contextSize?: number, batchSize?: number}} [opts] as in generate()

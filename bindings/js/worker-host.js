@@ -13,6 +13,7 @@ import { INITIAL_CREDIT } from './protocol.js';
 import { ModelFile } from './model-loader.js';
 import { openUrl, openPath, PushSource } from './host-sources.js';
 import { runGeneration } from './generation.js';
+import { evaluateText, healthCheck } from './evaluate.js';
 import { describeModel } from './model-info.js';
 
 /** @typedef {import('./protocol.js').Port} Port */
@@ -81,6 +82,17 @@ export function serveEngine(port, opts = {}) {
           while (st.credit <= 0 && !st.ac.signal.aborted) await new Promise((r) => { st.wake = () => { st.wake = null; r(undefined); }; });
         },
       });
+    },
+
+    async evaluate(args, id) {
+      if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
+      const st = callState(id);
+      return evaluateText({ model, input: args.input, options: args.options, threads, signal: st.ac.signal,
+        onProgress: (done, total) => port.post({ t: 'event', id, event: { type: 'progress', loaded: done, total } }) });
+    },
+
+    async health(args) {
+      return healthCheck(model, threads, args);
     },
 
     async estimate(args) {
