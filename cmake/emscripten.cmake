@@ -13,7 +13,8 @@ set(SM_WASM_EXPORTS
   _sm_session_last_error
   _sm_js_tokenizer_load _sm_tokenizer_free _sm_model_tokenizer _sm_js_tokenizer_info
   _sm_js_tokenize _sm_js_token_to_piece _sm_js_detokenizer_new _sm_js_detokenizer_push
-  _sm_js_detokenizer_flush _sm_detokenizer_free)
+  _sm_js_detokenizer_flush _sm_detokenizer_free
+  _sm_js_model_probe _sm_js_model_load_parts _sm_js_crc32 _sm_js_model_meta_str)
 list(JOIN SM_WASM_EXPORTS "," SM_WASM_EXPORTS_CSV)
 
 set(SM_WASM_LINK

@@ -51,6 +51,13 @@ const char *sm_status_name(sm_status code);
 /* Returns the library version as "MAJOR.MINOR.PATCH" plus build features ("simd128 threads"). Static. */
 const char *sm_version(void);
 
+/*
+ * CRC-32 as zlib's crc32() computes it (IEEE 802.3 polynomial, reflected): continues the running
+ * value `crc` (0 to start) over `len` bytes at `data`, so crc32(crc32(0, a), b) == crc32(0, a + b).
+ * Returns `crc` unchanged when len is 0 (data may then be NULL). Reads only; thread-safe.
+ */
+uint32_t sm_crc32(uint32_t crc, const void *data, size_t len);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Models                                                                                       */
 /* ------------------------------------------------------------------------------------------- */
@@ -72,6 +79,58 @@ sm_model_params sm_model_default_params(void);
  */
 sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
                                     sm_model **out, sm_error *err);
+
+/*
+ * Loads a model that llama.cpp's gguf-split cut into `n_parts` GGUF files
+ * ("name-00001-of-00003.gguf", ...), given as `parts[i]` of `sizes[i]` bytes in order;
+ * sm_model_load_from_memory is the case n_parts == 1. Borrowed: every part must stay alive and
+ * unchanged until sm_model_free(); weights are views into them (each aligned to at least 32
+ * bytes). Metadata comes from part 0. Fails, naming the part ("part 2 of 3: ..."), when a part's
+ * split.count is not n_parts (or a single file is one part of a split model: SM_ERR_INVALID_ARG),
+ * its split.no is not its index (parts out of order: SM_ERR_INVALID_ARG), a tensor name is in two
+ * parts or split.tensors.count differs from the tensors found (SM_ERR_CORRUPT). On success *out
+ * owns a new model; on failure *out is NULL and `err` (optional) says what is wrong and where.
+ */
+sm_status sm_model_load_from_parts(const void *const *parts, const size_t *sizes, int32_t n_parts,
+                                   const sm_model_params *params, sm_model **out, sm_error *err);
+
+/* What the first bytes of a model file say, before the rest has arrived (sm_model_probe_header). */
+typedef struct sm_model_probe {
+    int32_t complete;      /* 1: the whole header is inside the prefix and describes a model (or a
+                              part of one) this build can load */
+    uint64_t bytes_needed; /* complete == 0: a prefix length worth probing again at: more than
+                              prefix_len, at most file_size when known, never decreasing as the
+                              prefix grows (the least the header can take given what was read).
+                              complete == 1: the bytes the header took */
+    uint64_t header_bytes; /* complete == 1: the offset where tensor data begins; else 0 */
+    char arch[32];         /* general.architecture once read (always a supported one), else "" */
+    int32_t split_count;   /* split.count; 1 for a whole (unsplit) file; 0 while not known yet */
+    int32_t split_no;      /* split.no, this file's 0-based part index; 0 when absent */
+    uint64_t n_kv;         /* key/value pairs in the header; 0 before its first 24 bytes */
+    uint64_t n_tensors;    /* tensors in this file's header; 0 before its first 24 bytes */
+} sm_model_probe;
+
+/*
+ * Looks at the first `prefix_len` bytes of a GGUF model file of `file_size` bytes (0 = unknown)
+ * while it downloads, to fail early. Reads only the prefix; keeps nothing. Returns:
+ *  - SM_OK, complete == 0: the header (key/values and tensor table) is not all in yet; probe
+ *    again once bytes_needed bytes have arrived;
+ *  - SM_OK, complete == 1: general.architecture is supported and its required hyper-parameters
+ *    are present (for a whole file or part 0 of a split model), every tensor's type is one this
+ *    build knows and, when file_size is known, every tensor's data lies inside the file;
+ *  - SM_ERR_FORMAT for bytes that are not a GGUF file (the message says what they look like: an
+ *    HTML page, a Git LFS pointer, ...), a malformed header, or a file_size too small for the
+ *    tensor data ("truncated: tensor 'x' ends at byte N but the file has M");
+ *  - SM_ERR_UNSUPPORTED naming the architecture (decided as soon as general.architecture has
+ *    arrived) or a tensor's type (as soon as its info has); SM_ERR_VERSION for a GGUF version this
+ *    build does not read.
+ * It never refuses a file sm_model_load_from_memory accepts. What needs binding is the loader's:
+ * tensor shapes, and weights stored in activation-only types (Q8_1, Q8_K; no converter writes them). With file_size unknown, bytes_needed can
+ * exceed the real file when the header is corrupt: probe again with the size once it is known.
+ * `prefix` may be NULL only when prefix_len is 0; *out is zeroed first and filled as far as known.
+ */
+sm_status sm_model_probe_header(const void *prefix, size_t prefix_len, uint64_t file_size,
+                                sm_model_probe *out, sm_error *err);
 
 /* Frees the model. NULL is a no-op. Returns SM_ERR_BUSY (and frees nothing) while sessions live. */
 sm_status sm_model_free(sm_model *model);
@@ -96,6 +155,38 @@ typedef struct sm_model_info {
 /* Fills *info. Returns SM_ERR_INVALID_ARG when either pointer is NULL. */
 sm_status sm_model_get_info(const sm_model *model, sm_model_info *info);
 
+/* Tensors and bytes of one weight type in a model's file(s). */
+typedef struct sm_weight_type_info {
+    const char *name;    /* "Q4_K", "F32", ... as GGUF tools print it; static */
+    int32_t type;        /* GGUF (ggml) type id */
+    uint64_t n_tensors;  /* tensors of this type (every tensor in the file, used or not) */
+    uint64_t n_bytes;    /* their data, as stored */
+} sm_weight_type_info;
+
+/* Facts about the file(s) a model was loaded from. The model keeps ownership of all pointers. */
+typedef struct sm_model_file_info {
+    uint64_t file_bytes;        /* size of the file, or of all parts together */
+    int32_t n_parts;            /* 1, or the parts of a split model */
+    uint64_t n_tensors;         /* in all parts */
+    const char *tokenizer_kind; /* "llama", "gpt2", "bert", "char" (as sm_tokenizer_info.kind);
+                                   "" when the file has no tokenizer */
+    int32_t has_chat_template;  /* 1 when tokenizer.chat_template is a string in the metadata */
+    int32_t n_weight_types;     /* entries in weight_types */
+    const sm_weight_type_info *weight_types; /* [n_weight_types], ascending type id */
+} sm_model_file_info;
+
+/* Fills *info. Returns SM_ERR_INVALID_ARG when either pointer is NULL. */
+sm_status sm_model_get_file_info(const sm_model *model, sm_model_file_info *info);
+
+/*
+ * A string from the model's metadata (part 0's for a split model), e.g. "tokenizer.chat_template"
+ * or "general.license": sets *out to a view into the file bytes (not NUL-terminated, valid while
+ * the model lives) and *len to its length in bytes (UTF-8 as the file stores it). Returns
+ * SM_ERR_INVALID_ARG, with *out = NULL and *len = 0, when a pointer is NULL or the metadata has no
+ * string under `key` (absent, or a value of another type).
+ */
+sm_status sm_model_meta_str(const sm_model *model, const char *key, const char **out, size_t *len);
+
 /* ------------------------------------------------------------------------------------------- */
 /* Sessions                                                                                     */
 /* ------------------------------------------------------------------------------------------- */
@@ -118,7 +209,12 @@ typedef struct sm_session_params {
     int32_t ignore_eos;  /* nonzero: end-of-generation tokens do not end sm_session_step() */
     uint64_t memory_budget; /* bytes the model's weights plus this session may use; 0 = only the
                                address space (4 GiB in WASM). Checked before allocating. */
+    int32_t kv_type;     /* element type of the KV cache: SM_KV_F16 (half the memory, llama.cpp's
+                            default) or SM_KV_F32 (exact); 0 = SM_KV_F16 */
 } sm_session_params;
+
+/* KV cache element types (sm_session_params.kv_type). */
+enum { SM_KV_DEFAULT = 0, SM_KV_F16 = 1, SM_KV_F32 = 2 };
 
 /* Returns the default session parameters. */
 sm_session_params sm_session_default_params(void);

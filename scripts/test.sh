@@ -3,7 +3,8 @@
 #   1. the C unit tests natively (scalar reference kernels)
 #   2. the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   3. the same tests compiled to WASM (SIMD128 kernels) under Node
-#   4. the libFuzzer targets: GGUF parser and model loader for SM_FUZZ_SECONDS (default 45) each,
+#   4. the libFuzzer targets: GGUF parser, model loader and header probe for SM_FUZZ_SECONDS
+#      (default 45) each,
 #      the tokenizers for SM_FUZZ_TOK_SECONDS (default 30)
 #   5. the JS suites (node:test): CLI contract, native vs WASM, parity with llama.cpp, tokenizers
 set -euo pipefail
@@ -33,9 +34,9 @@ emcmake cmake -S . -B build/wasm-scalar -DCMAKE_BUILD_TYPE=Release -DSM_SIMD=OFF
 cmake --build build/wasm-scalar -j "$JOBS"
 ctest --test-dir build/wasm-scalar --output-on-failure -j "$JOBS"
 
-echo "== fuzz: GGUF reader and model loader (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each), tokenizers (${SM_FUZZ_TOK_SECONDS:-30} s)"
+echo "== fuzz: GGUF reader, model loader and header probe (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each), tokenizers (${SM_FUZZ_TOK_SECONDS:-30} s)"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load fuzz_tokenize
+cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load fuzz_probe fuzz_tokenize
 rm -rf build/fuzz/seeds && node tests/fuzz/make-seeds.js build/fuzz/seeds
 # tokenizer seeds: byte 0 picks one of fuzz_tokenize's 18 built-in vocabularies, the rest is text
 rm -rf build/fuzz/seeds-tok && mkdir -p build/fuzz/seeds-tok
@@ -45,6 +46,7 @@ for v in $(seq 0 17); do
 done
 # target:seconds:max_len:seeds
 for spec in "fuzz_gguf:${SM_FUZZ_SECONDS:-45}:65536:seeds" "fuzz_model_load:${SM_FUZZ_SECONDS:-45}:65536:seeds" \
+            "fuzz_probe:${SM_FUZZ_SECONDS:-45}:16384:seeds" \
             "fuzz_tokenize:${SM_FUZZ_TOK_SECONDS:-30}:8192:seeds-tok"; do
   IFS=: read -r target secs max_len seeds <<< "$spec"
   mkdir -p "build/fuzz/corpus-$target"

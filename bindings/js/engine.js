@@ -80,9 +80,10 @@ export class Engine {
     if (parts.length === 1) {
       handle = m._sm_js_model_load(parts[0].ptr, parts[0].size);
     } else if (typeof m._sm_js_model_load_parts === 'function') {
+      // two u32 arrays: the parts' addresses and sizes (each part fits wasm32 memory)
       const ptrs = m._malloc(parts.length * 4);
-      const sizes = m._malloc(parts.length * 8);
-      parts.forEach((p, i) => { m.HEAPU32[(ptrs >> 2) + i] = p.ptr; m.HEAPF64[(sizes >> 3) + i] = p.size; });
+      const sizes = m._malloc(parts.length * 4);
+      parts.forEach((p, i) => { m.HEAPU32[(ptrs >> 2) + i] = p.ptr; m.HEAPU32[(sizes >> 2) + i] = p.size; });
       handle = m._sm_js_model_load_parts(ptrs, sizes, parts.length);
       m._free(ptrs);
       m._free(sizes);

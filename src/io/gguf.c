@@ -7,6 +7,12 @@
  * however many strings a tokenizer holds, and every count is bounded by the bytes left before
  * anything is allocated. Then tensors are placed in the data section. It interprets no key except
  * general.alignment and never reads tensor data.
+ *
+ * The same walk runs over a prefix of a file still downloading (sm_gguf_parse_prefix): the reader
+ * tells a read that runs past the prefix from one that runs past the file, each level of nesting
+ * raises the reader's `want` to the least length its remaining items could take, and the walk
+ * stops there with what it has read. Counts are bounded by the file; the tables they size grow
+ * with the entries actually parsed, so a hostile prefix allocates in proportion to its own bytes.
  */
 #include "io/gguf.h"
 
@@ -17,6 +23,7 @@
 #include <string.h>
 
 #include "io/reader.h"
+#include "io/sniff.h"
 #include "kern/types.h"
 #include "util/error.h"
 
@@ -50,10 +57,12 @@ const char *sm_gguf_vtype_name(sm_gguf_vtype type) {
     return gguf_vtype_names[type];
 }
 
-/* Copies a name from the file into buf for a message: printable ASCII kept, other bytes shown as
- * '?', long names cut with "...", so a hostile name can neither flood nor garble the message. */
-static const char *show(char *buf, size_t cap, sm_gguf_str s) {
+const char *sm_gguf_str_show(char *buf, size_t cap, sm_gguf_str s) {
     size_t n = 0;
+    if (cap < 8) {
+        if (cap) buf[0] = '\0';
+        return buf;
+    }
     for (uint64_t i = 0; i < s.len && n + 4 < cap; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         buf[n++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
@@ -105,13 +114,14 @@ static sm_status read_array(sm_reader *r, unsigned depth, sm_gguf_array *out, co
         r->pos = at;
         return st;
     }
-    uint64_t room = (uint64_t)sm_reader_remaining(r) / min_elem_bytes(type);
+    const uint64_t min_elem = min_elem_bytes(type), room = sm_reader_file_left(r) / min_elem;
     if (n > room) {
         st = sm_err(err, SM_ERR_FORMAT,
-                    "%s: array length %llu at offset %zu runs past the end (%zu bytes remain, "
+                    "%s: array length %llu at offset %zu runs past the end (%llu bytes remain, "
                     "room for at most %llu %s elements)",
-                    what, (unsigned long long)n, at + 4, sm_reader_remaining(r),
-                    (unsigned long long)room, gguf_vtype_names[type]);
+                    what, (unsigned long long)n, at + 4,
+                    (unsigned long long)sm_reader_file_left(r), (unsigned long long)room,
+                    gguf_vtype_names[type]);
         r->pos = at;
         return st;
     }
@@ -119,19 +129,21 @@ static sm_status read_array(sm_reader *r, unsigned depth, sm_gguf_array *out, co
     out->n = n;
     out->data = r->base + r->pos;
     size_t start = r->pos;
-    if (type == SM_GGUF_STRING) {
+    if (type == SM_GGUF_STRING || type == SM_GGUF_ARRAY) {
         for (uint64_t i = 0; i < n && st == SM_OK; i++) {
+            size_t elem_at = r->pos;
             sm_gguf_str s;
-            st = sm_reader_str(r, &s.ptr, &s.len, what, err);
-        }
-    } else if (type == SM_GGUF_ARRAY) {
-        for (uint64_t i = 0; i < n && st == SM_OK; i++) {
             sm_gguf_array sub;
-            st = read_array(r, depth + 1, &sub, what, err);
+            st = type == SM_GGUF_STRING ? sm_reader_str(r, &s.ptr, &s.len, what, err)
+                                        : read_array(r, depth + 1, &sub, what, err);
+            /* (n - i - 1) * min_elem <= n * min_elem <= the file's bytes: no overflow */
+            if (st != SM_OK) sm_reader_want_more(r, elem_at, min_elem, (n - i - 1) * min_elem);
         }
     } else {
-        /* n <= room = remaining / size, so the product neither overflows nor runs past the end */
-        size_t n_bytes = (size_t)n * gguf_vtype_size[type];
+        /* n <= room = file bytes left / size, so the product does not overflow; once the buffer
+         * holds it, it fits in size_t */
+        st = sm_reader_need(r, n * gguf_vtype_size[type], what, err);
+        size_t n_bytes = st == SM_OK ? (size_t)n * gguf_vtype_size[type] : 0;
         for (size_t i = 0; type == SM_GGUF_BOOL && i < n_bytes && st == SM_OK; i++) {
             if (r->base[start + i] > 1) {
                 st = sm_err(err, SM_ERR_FORMAT,
@@ -202,7 +214,7 @@ static sm_status parse_kv(sm_reader *r, uint64_t index, sm_gguf_kv *kv, sm_error
         return sm_err(err, SM_ERR_FORMAT, "key/value pair %llu: empty key at offset %zu",
                       (unsigned long long)index, at);
     }
-    snprintf(what, sizeof what, "key '%s'", show(name, sizeof name, kv->key));
+    snprintf(what, sizeof what, "key '%s'", sm_gguf_str_show(name, sizeof name, kv->key));
     st = read_vtype(r, &kv->type, what, err);
     if (st == SM_OK) st = read_value(r, kv, what, err);
     return st;
@@ -230,7 +242,7 @@ static sm_status check_unique(sm_gguf_str *names, size_t n, const uint8_t *base,
             memcmp(names[i].ptr, names[i - 1].ptr, (size_t)names[i].len) == 0) {
             size_t off = (size_t)((const uint8_t *)names[i].ptr - base);
             return sm_err(err, SM_ERR_FORMAT, "duplicate %s '%s' at offset %zu", kind,
-                          show(name, sizeof name, names[i]), off - 8);
+                          sm_gguf_str_show(name, sizeof name, names[i]), off - 8);
         }
     }
     return SM_OK;
@@ -249,15 +261,50 @@ static void *alloc_zeroed(uint64_t n, size_t elem, const char *what, sm_status *
     return p;
 }
 
-static sm_status parse_header(sm_reader *r, sm_gguf *g, sm_error *err) {
+/* Makes room for `need` of the `n` entries the header claims in *arr (*cap entries so far). The
+ * first call asks for what the buffer can hold (all n for a whole file, bounded by the file);
+ * over a prefix the array then doubles as entries are parsed, so it stays in proportion to the
+ * prefix's bytes however many entries a hostile header claims. */
+static void *reserve(void *arr, uint64_t *cap, uint64_t need, uint64_t n, size_t elem,
+                     const char *what, sm_status *st, sm_error *err) {
+    *st = SM_OK;
+    if (need <= *cap) return arr;
+    uint64_t c = *cap ? *cap : need;
+    while (c < need) c = c > UINT64_MAX / 2 ? need : 2 * c;
+    if (c > n) c = n;
+    void *p = NULL;
+    if (c > SIZE_MAX / elem || !(p = realloc(arr, (size_t)c * elem))) {
+        *st = sm_err(err, SM_ERR_NOMEM, "out of memory for %llu %s", (unsigned long long)c, what);
+        return arr; /* still owned by the caller */
+    }
+    *cap = c;
+    return p;
+}
+
+/* The header's claims: what the rest of the walk must find. */
+typedef struct gguf_counts {
+    uint64_t n_kv, n_tensors;
+} gguf_counts;
+
+/* The magic is wrong (in the bytes there are, even fewer than 4): say what the file looks like. */
+static sm_status not_gguf(const sm_reader *r, sm_error *err) {
+    char hex[16] = "", what[160];
+    size_t n = r->size < 4 ? r->size : 4, w = 0;
+    for (size_t i = 0; i < n; i++)
+        w += (size_t)snprintf(hex + w, sizeof hex - w, "%s%02x", i ? " " : "", r->base[i]);
+    if (sm_sniff_describe(r->base, r->size, what, sizeof what)[0]) {
+        return sm_err(err, SM_ERR_FORMAT,
+                      "not a GGUF file: %s; the magic at offset 0 is %s, not 'GGUF'", what, hex);
+    }
+    return sm_err(err, SM_ERR_FORMAT, "not a GGUF file: magic at offset 0 is %s, not 'GGUF'", hex);
+}
+
+static sm_status parse_header(sm_reader *r, sm_gguf *g, gguf_counts *c, sm_error *err) {
+    const size_t have = sm_reader_remaining(r) < 4 ? sm_reader_remaining(r) : 4;
+    if (have > 0 && memcmp(r->base, "GGUF", have) != 0) return not_gguf(r, err);
     const uint8_t *magic;
     sm_status st = sm_reader_bytes(r, 4, &magic, "magic", err);
     if (st != SM_OK) return st;
-    if (memcmp(magic, "GGUF", 4) != 0) {
-        return sm_err(err, SM_ERR_FORMAT,
-                      "not a GGUF file: magic at offset 0 is %02x %02x %02x %02x, not 'GGUF'",
-                      magic[0], magic[1], magic[2], magic[3]);
-    }
     uint32_t v;
     st = sm_reader_u32(r, &v, "version", err);
     if (st != SM_OK) return st;
@@ -272,24 +319,41 @@ static sm_status parse_header(sm_reader *r, sm_gguf *g, sm_error *err) {
     g->version = v;
     /* each tensor info and each key/value pair takes a minimum number of bytes, so both counts
      * are checked against what follows before anything is allocated or walked */
-    st = sm_reader_count(r, GGUF_MIN_TENSOR_INFO_BYTES, &g->n_tensors, "tensor count", err);
-    if (st == SM_OK) st = sm_reader_count(r, GGUF_MIN_KV_BYTES, &g->n_kv, "key/value count", err);
+    st = sm_reader_count(r, GGUF_MIN_TENSOR_INFO_BYTES, &c->n_tensors, "tensor count", err);
+    if (st == SM_OK) st = sm_reader_count(r, GGUF_MIN_KV_BYTES, &c->n_kv, "key/value count", err);
     if (st != SM_OK) return st;
-    uint64_t left = (uint64_t)sm_reader_remaining(r) - g->n_kv * GGUF_MIN_KV_BYTES;
-    if (g->n_tensors > left / GGUF_MIN_TENSOR_INFO_BYTES) {
+    uint64_t left = sm_reader_file_left(r) - c->n_kv * GGUF_MIN_KV_BYTES;
+    if (c->n_tensors > left / GGUF_MIN_TENSOR_INFO_BYTES) {
         return sm_err(err, SM_ERR_FORMAT,
                       "tensor count %llu and key/value count %llu at offset 8 cannot both fit in "
-                      "the %zu bytes that follow",
-                      (unsigned long long)g->n_tensors, (unsigned long long)g->n_kv,
-                      sm_reader_remaining(r));
+                      "the %llu bytes that follow",
+                      (unsigned long long)c->n_tensors, (unsigned long long)c->n_kv,
+                      (unsigned long long)sm_reader_file_left(r));
     }
     return SM_OK;
 }
 
-static sm_status parse_kvs(sm_reader *r, sm_gguf *g, sm_error *err) {
-    sm_status st;
-    g->kv = alloc_zeroed(g->n_kv, sizeof *g->kv, "key/value pairs", &st, err);
-    for (uint64_t i = 0; i < g->n_kv && st == SM_OK; i++) st = parse_kv(r, i, &g->kv[i], err);
+/* g->n_kv counts the pairs read so far, so a walk stopped by the end of a prefix leaves a table
+ * that lookups can use. */
+static sm_status parse_kvs(sm_reader *r, sm_gguf *g, const gguf_counts *c, sm_error *err) {
+    /* the header checked n_kv * MIN_KV + n_tensors * MIN_TENSOR_INFO against the file's bytes */
+    const uint64_t infos_min = c->n_tensors * GGUF_MIN_TENSOR_INFO_BYTES;
+    uint64_t cap = 0, fits = sm_reader_remaining(r) / GGUF_MIN_KV_BYTES;
+    sm_status st = SM_OK;
+    for (uint64_t i = 0; i < c->n_kv && st == SM_OK; i++) {
+        size_t at = r->pos;
+        g->kv = reserve(g->kv, &cap, i ? i + 1 : (fits < c->n_kv ? fits + 1 : c->n_kv), c->n_kv,
+                        sizeof *g->kv, "key/value pairs", &st, err);
+        if (st != SM_OK) return st;
+        memset(&g->kv[i], 0, sizeof g->kv[i]);
+        st = parse_kv(r, i, &g->kv[i], err);
+        if (st == SM_OK) {
+            g->n_kv = i + 1;
+        } else {
+            sm_reader_want_more(r, at, GGUF_MIN_KV_BYTES, (c->n_kv - i - 1) * GGUF_MIN_KV_BYTES);
+            sm_reader_want_more(r, 0, 0, infos_min);
+        }
+    }
     if (st != SM_OK || g->n_kv < 2) return st;
 
     sm_gguf_str *keys = alloc_zeroed(g->n_kv, sizeof *keys, "key views", &st, err);
@@ -393,29 +457,40 @@ static sm_status parse_tensor_info(sm_reader *r, uint64_t index, sm_gguf_tensor 
         return sm_err(err, SM_ERR_FORMAT, "tensor %llu: empty name at offset %zu",
                       (unsigned long long)index, at);
     }
-    snprintf(what, sizeof what, "tensor '%s'", show(name, sizeof name, t->name));
+    snprintf(what, sizeof what, "tensor '%s'", sm_gguf_str_show(name, sizeof name, t->name));
     st = read_dims(r, t, what, err);
     if (st != SM_OK) return st;
     uint32_t type;
     st = sm_reader_u32(r, &type, what, err);
-    if (st == SM_OK) st = sm_reader_u64(r, &t->offset, what, err);
     if (st != SM_OK) return st;
     t->type = (int32_t)sm_reader_as_i64(type, 32);
-    return tensor_bytes(t, what, err);
+    st = tensor_bytes(t, what, err); /* before the offset: over a prefix, a type is refused early */
+    return st == SM_OK ? sm_reader_u64(r, &t->offset, what, err) : st;
 }
 
-static sm_status parse_tensor_infos(sm_reader *r, sm_gguf *g, sm_error *err) {
+/* g->n_tensors counts the infos read so far, as parse_kvs does for pairs. */
+static sm_status parse_tensor_infos(sm_reader *r, sm_gguf *g, const gguf_counts *c,
+                                    sm_error *err) {
     /* the header bound counted the key/values' minimum size; now their real size is known */
-    if (g->n_tensors > (uint64_t)sm_reader_remaining(r) / GGUF_MIN_TENSOR_INFO_BYTES) {
+    const uint64_t n = c->n_tensors;
+    if (n > sm_reader_file_left(r) / GGUF_MIN_TENSOR_INFO_BYTES) {
         return sm_err(err, SM_ERR_FORMAT,
-                      "tensor count %llu (offset 8) does not fit in the %zu bytes left for tensor "
+                      "tensor count %llu (offset 8) does not fit in the %llu bytes left for tensor "
                       "infos at offset %zu",
-                      (unsigned long long)g->n_tensors, sm_reader_remaining(r), r->pos);
+                      (unsigned long long)n, (unsigned long long)sm_reader_file_left(r), r->pos);
     }
-    sm_status st;
-    g->tensors = alloc_zeroed(g->n_tensors, sizeof *g->tensors, "tensor infos", &st, err);
-    for (uint64_t i = 0; i < g->n_tensors && st == SM_OK; i++) {
+    uint64_t cap = 0, fits = sm_reader_remaining(r) / GGUF_MIN_TENSOR_INFO_BYTES;
+    sm_status st = SM_OK;
+    for (uint64_t i = 0; i < n && st == SM_OK; i++) {
+        size_t at = r->pos;
+        g->tensors = reserve(g->tensors, &cap, i ? i + 1 : (fits < n ? fits + 1 : n), n,
+                             sizeof *g->tensors, "tensor infos", &st, err);
+        if (st != SM_OK) return st;
+        memset(&g->tensors[i], 0, sizeof g->tensors[i]);
         st = parse_tensor_info(r, i, &g->tensors[i], err);
+        if (st == SM_OK) g->n_tensors = i + 1;
+        else sm_reader_want_more(r, at, GGUF_MIN_TENSOR_INFO_BYTES,
+                                 (n - i - 1) * GGUF_MIN_TENSOR_INFO_BYTES);
     }
     if (st != SM_OK || g->n_tensors < 2) return st;
 
@@ -427,41 +502,98 @@ static sm_status parse_tensor_infos(sm_reader *r, sm_gguf *g, sm_error *err) {
     return st;
 }
 
+/* A tensor whose data runs past the end of the file. The loader's wording names the data section;
+ * a probe of a download in progress words it as a truncation, with absolute byte positions. */
+static sm_status out_of_range(const sm_reader *r, const sm_gguf_tensor *t, uint64_t start,
+                              uint64_t avail, bool probe, sm_error *err) {
+    char name[GGUF_SHOW_MAX];
+    sm_gguf_str_show(name, sizeof name, t->name);
+    uint64_t end = start + t->offset; /* may wrap: only printed when it does not */
+    bool fits_u64 = t->offset <= UINT64_MAX - start && t->n_bytes <= UINT64_MAX - end;
+    if (probe && fits_u64) {
+        return sm_err(err, SM_ERR_FORMAT,
+                      "truncated: tensor '%s' ends at byte %llu but the file has %llu", name,
+                      (unsigned long long)(end + t->n_bytes), (unsigned long long)r->file_size);
+    }
+    return sm_err(err, SM_ERR_FORMAT,
+                  "tensor '%s': tensor data out of range: %llu bytes at data offset %llu (file "
+                  "offset %llu), but the data section holds %llu bytes",
+                  name, (unsigned long long)t->n_bytes, (unsigned long long)t->offset,
+                  (unsigned long long)end, (unsigned long long)avail);
+}
+
 /* The data section starts at the first multiple of the alignment after the tensor infos. A file
- * without tensors may end before that (ggml accepts it); data_offset is then the file size. */
-static sm_status place_tensors(const sm_reader *r, sm_gguf *g, sm_error *err) {
+ * without tensors may end before that (ggml accepts it); data_offset is then the file size. Ranges
+ * are checked against the whole file; over a prefix, a tensor not (wholly) in it gets data NULL. */
+static sm_status place_tensors(const sm_reader *r, sm_gguf *g, bool probe, sm_error *err) {
     char name[GGUF_SHOW_MAX];
     uint64_t pad = (g->alignment - r->pos % g->alignment) % g->alignment;
     uint64_t start = (uint64_t)r->pos + pad;
-    if (start > (uint64_t)r->size) {
+    if (start > r->file_size) {
+        if (g->n_tensors > 0 && probe) {
+            return sm_err(err, SM_ERR_FORMAT,
+                          "truncated: the tensor data would start at byte %llu but the file has "
+                          "%llu", (unsigned long long)start, (unsigned long long)r->file_size);
+        }
         if (g->n_tensors > 0) {
             return sm_err(err, SM_ERR_FORMAT,
                           "tensor data out of range: the data section would start at offset "
                           "%llu, past the end of the %zu-byte buffer",
                           (unsigned long long)start, r->size);
         }
-        start = r->size;
+        start = r->file_size;
     }
     g->data_offset = start;
-    uint64_t avail = (uint64_t)r->size - start;
+    uint64_t avail = r->file_size - start;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         sm_gguf_tensor *t = &g->tensors[i];
         if (t->offset % g->alignment != 0) {
             return sm_err(err, SM_ERR_FORMAT,
                           "tensor '%s': data offset %llu is not a multiple of the alignment %u",
-                          show(name, sizeof name, t->name), (unsigned long long)t->offset,
-                          g->alignment);
+                          sm_gguf_str_show(name, sizeof name, t->name),
+                          (unsigned long long)t->offset, g->alignment);
         }
-        if (t->offset > avail || t->n_bytes > avail - t->offset) {
-            return sm_err(err, SM_ERR_FORMAT,
-                          "tensor '%s': tensor data out of range: %llu bytes at data offset %llu "
-                          "(file offset %llu), but the data section holds %llu bytes",
-                          show(name, sizeof name, t->name), (unsigned long long)t->n_bytes,
-                          (unsigned long long)t->offset, (unsigned long long)(start + t->offset),
-                          (unsigned long long)avail);
-        }
-        t->data = r->base + (size_t)(start + t->offset);
+        if (t->offset > avail || t->n_bytes > avail - t->offset)
+            return out_of_range(r, t, start, avail, probe, err);
+        /* start + offset + n_bytes <= file_size: no wrap */
+        uint64_t end = start + t->offset + t->n_bytes;
+        t->data = end <= (uint64_t)r->size ? r->base + (size_t)(start + t->offset) : NULL;
     }
+    return SM_OK;
+}
+
+/* The walk shared by sm_gguf_parse and sm_gguf_parse_prefix. */
+static sm_status parse_reader(sm_reader *r, bool probe, sm_gguf *out, sm_gguf_prefix *pre,
+                              sm_error *err) {
+    sm_gguf g;
+    memset(&g, 0, sizeof g);
+    g.alignment = GGUF_DEFAULT_ALIGNMENT;
+    gguf_counts c = {0, 0};
+    sm_gguf_prefix p;
+    memset(&p, 0, sizeof p);
+    sm_status st = parse_header(r, &g, &c, err);
+    if (st == SM_OK) st = parse_kvs(r, &g, &c, err);
+    p.kv_done = st == SM_OK;
+    if (st == SM_OK) st = read_alignment(&g, err);
+    if (st == SM_OK) st = parse_tensor_infos(r, &g, &c, err);
+    if (st == SM_OK) {
+        p.header_end = r->pos;
+        st = place_tensors(r, &g, probe, err);
+    }
+    p.n_kv = c.n_kv;
+    p.n_tensors = c.n_tensors;
+    if (st != SM_OK && r->want != 0) { /* the prefix ended: not an error */
+        p.need = r->want;
+        p.header_end = 0;
+        st = SM_OK;
+        sm_err_clear(err);
+    }
+    if (st != SM_OK) {
+        sm_gguf_free(&g);
+        return st;
+    }
+    *out = g;
+    if (pre) *pre = p;
     return SM_OK;
 }
 
@@ -470,22 +602,27 @@ sm_status sm_gguf_parse(const void *data, size_t size, sm_gguf *out, sm_error *e
     if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "sm_gguf_parse: out is NULL");
     memset(out, 0, sizeof *out);
     if (!data && size > 0) return sm_err(err, SM_ERR_INVALID_ARG, "sm_gguf_parse: data is NULL");
-
     sm_reader r;
     sm_reader_init(&r, data, size);
-    sm_gguf g;
-    memset(&g, 0, sizeof g);
-    sm_status st = parse_header(&r, &g, err);
-    if (st == SM_OK) st = parse_kvs(&r, &g, err);
-    if (st == SM_OK) st = read_alignment(&g, err);
-    if (st == SM_OK) st = parse_tensor_infos(&r, &g, err);
-    if (st == SM_OK) st = place_tensors(&r, &g, err);
-    if (st != SM_OK) {
-        sm_gguf_free(&g);
-        return st;
+    return parse_reader(&r, false, out, NULL, err);
+}
+
+sm_status sm_gguf_parse_prefix(const void *data, size_t size, uint64_t file_size, sm_gguf *out,
+                               sm_gguf_prefix *pre, sm_error *err) {
+    sm_err_clear(err);
+    if (!out || !pre) return sm_err(err, SM_ERR_INVALID_ARG, "sm_gguf_parse_prefix: out is NULL");
+    memset(out, 0, sizeof *out);
+    memset(pre, 0, sizeof *pre);
+    if (!data && size > 0)
+        return sm_err(err, SM_ERR_INVALID_ARG, "sm_gguf_parse_prefix: data is NULL");
+    if (file_size != 0 && file_size < (uint64_t)size) {
+        return sm_err(err, SM_ERR_INVALID_ARG,
+                      "sm_gguf_parse_prefix: the prefix (%zu bytes) is longer than the file (%llu)",
+                      size, (unsigned long long)file_size);
     }
-    *out = g;
-    return SM_OK;
+    sm_reader r;
+    sm_reader_init_prefix(&r, data, size, file_size ? file_size : UINT64_MAX);
+    return parse_reader(&r, true, out, pre, err);
 }
 
 void sm_gguf_free(sm_gguf *g) {

@@ -90,6 +90,47 @@ typedef struct sm_gguf {
  * error is SM_ERR_UNSUPPORTED naming the tensor. */
 sm_status sm_gguf_parse(const void *data, size_t size, sm_gguf *out, sm_error *err);
 
+/* What sm_gguf_parse_prefix learned about the file from its prefix. */
+typedef struct sm_gguf_prefix {
+    uint64_t need;       /* 0: the header is complete. Else a prefix length (> the prefix, <= the
+                            file size when known) that lets the walk go further: the least length
+                            the header can have given what has been read, so it never decreases as
+                            the prefix grows */
+    uint64_t header_end; /* when complete: end of the last tensor info (bytes the header took) */
+    uint64_t n_kv;       /* key/value pairs the header claims; 0 before the counts are read */
+    uint64_t n_tensors;  /* tensor infos the header claims; 0 before the counts are read */
+    bool kv_done;        /* every key/value pair has been read (lookups of absent keys are final) */
+} sm_gguf_prefix;
+
+/*
+ * Parses the first `size` bytes of a file of `file_size` bytes (0 = unknown) as far as they go,
+ * never reading past `size`. Returns an error only for what the bytes present already prove wrong
+ * (bad magic, version, types, counts or ranges the file cannot hold). Otherwise SM_OK, and *out
+ * owns arrays to free with sm_gguf_free:
+ *  - pre->need == 0: the whole header was inside; *out is as sm_gguf_parse gives it, except that
+ *    tensor ranges were checked against file_size (unknown: only against 2^64) and a tensor whose
+ *    data is not wholly inside the prefix has data == NULL;
+ *  - pre->need > 0: the prefix ends inside the header; out->kv[0..n_kv) and
+ *    out->tensors[0..n_tensors) hold the pairs and tensor infos read so far (fewer than pre->n_kv
+ *    and pre->n_tensors, tensor data still NULL), and general.alignment is not applied yet.
+ * Over the whole file (size == file_size) this accepts exactly what sm_gguf_parse accepts.
+ */
+sm_status sm_gguf_parse_prefix(const void *data, size_t size, uint64_t file_size, sm_gguf *out,
+                               sm_gguf_prefix *pre, sm_error *err);
+
+/*
+ * Parses the parts of a model that llama.cpp's gguf-split cut into `n_parts` GGUF files (or one
+ * whole file: n_parts == 1) and merges them into one *out: the key/values of part 0 (where
+ * gguf-split keeps all metadata), then the tensors of every part in order, each a view into its
+ * own part. Borrowed: every part must outlive *out. Checks each part's split.no (its index) and
+ * split.count (n_parts), that split.tensors.count matches the tensors found and that no tensor name
+ * repeats across parts; messages name the part ("part 2 of 3: ..."). A file without split.* keys
+ * is a whole model; with n_parts == 1 it reads exactly as sm_gguf_parse. out->data_offset and
+ * out->alignment are part 0's.
+ */
+sm_status sm_gguf_parse_parts(const void *const *parts, const size_t *sizes, int32_t n_parts,
+                              sm_gguf *out, sm_error *err);
+
 /* Frees what sm_gguf_parse allocated and zeroes *g. NULL-safe. */
 void sm_gguf_free(sm_gguf *g);
 
@@ -109,6 +150,11 @@ bool sm_gguf_get_bool(const sm_gguf *g, const char *key, bool *out);
 
 /* A static name for a value type ("UINT32"), "?" when out of range; for messages. */
 const char *sm_gguf_vtype_name(sm_gguf_vtype type);
+
+/* Copies a name from the file into buf (cap >= 8) for a message: printable ASCII kept, other
+ * bytes shown as '?', long names cut with "...", so a hostile name can neither flood nor garble
+ * the message. Returns buf. */
+const char *sm_gguf_str_show(char *buf, size_t cap, sm_gguf_str s);
 
 /* Compares a view with a C string. */
 bool sm_gguf_str_eq(sm_gguf_str s, const char *c);

@@ -10,6 +10,7 @@
 #ifndef SM_KERN_QUANT_SIMD128_H
 #define SM_KERN_QUANT_SIMD128_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* float_simd128.c */
@@ -32,6 +33,14 @@ float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x);
 float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x);
 float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x);
 float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x);
+
+/* tiles of dots, bit-identical to the vec_dot of the same file (types.h: sm_gemm_fn) */
+void sm_kern_gemm_q4_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
+void sm_kern_gemm_q8_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
+void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
 
 /* quant_simd128_k.c */
 void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n);

@@ -380,6 +380,86 @@ void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
     }
 }
 
+/* ---- tiles of dots (prefill) --------------------------------------------------------------- */
+
+/* Exact sum of 32 weights (lo: elements 0-15, hi: 16-31, as widened i16x8 pairs) times 32 x. */
+static inline v128_t dot32_i16(const v128_t w[4], const uint8_t *xq) {
+    const v128_t x0 = wasm_v128_load(xq), x1 = wasm_v128_load(xq + 16);
+    return wasm_i32x4_add(
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[0], wasm_i16x8_extend_low_i8x16(x0)),
+                       wasm_i32x4_dot_i16x8(w[1], wasm_i16x8_extend_high_i8x16(x0))),
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[2], wasm_i16x8_extend_low_i8x16(x1)),
+                       wasm_i32x4_dot_i16x8(w[3], wasm_i16x8_extend_high_i8x16(x1))));
+}
+
+static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
+    w[0] = wasm_i16x8_extend_low_i8x16(a), w[1] = wasm_i16x8_extend_high_i8x16(a);
+    w[2] = wasm_i16x8_extend_low_i8x16(b), w[3] = wasm_i16x8_extend_high_i8x16(b);
+}
+
+/* One Q4_K row against n_tok (1-4) tokens with the operations of sm_kern_vec_dot_q4_K_simd128 per
+ * pair (integer sums regrouped, which is exact), so each result is bit-identical to it. */
+static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, const uint8_t *a,
+                                                                     const uint8_t *x,
+                                                                     size_t x_stride, int n_tok,
+                                                                     float *y, int64_t ldy) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
+                     wasm_f32x4_splat(0.0f)};
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
+        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+        uint8_t sc[8];
+        v128_t isum[4];
+        const float dmin = sm_kern_load_fp16(a + Q4K_DMIN), dw = sm_kern_load_fp16(a);
+        for (int t = 0; t < n_tok; t++) {
+            const uint8_t *bt = b + (size_t)t * x_stride;
+            const int32_t msum = q45_scales(a + Q4K_SCALES, bt, sc);
+            mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
+            isum[t] = wasm_i32x4_splat(0);
+        }
+        for (int j = 0; j < 4; j++) {
+            const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
+            v128_t w[4];
+            widen32(wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), w);
+            const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
+            for (int t = 0; t < n_tok; t++) {
+                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j;
+                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_lo));
+            }
+            widen32(wasm_u8x16_shr(q0, 4), wasm_u8x16_shr(q1, 4), w);
+            for (int t = 0; t < n_tok; t++) {
+                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
+                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_hi));
+            }
+        }
+        for (int t = 0; t < n_tok; t++)
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], sm_kern_load_f32(b + (size_t)t * x_stride) * dw);
+    }
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
+}
+
+// y[t][r] = W[r] · x[t], Q4_K · Q8_K, bit-identical to sm_kern_vec_dot_q4_K_simd128
+void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    const int64_t nb = n / SM_QK_K;
+    for (int t0 = 0; t0 < n_tok; t0 += 4) {
+        const int nt = n_tok - t0 < 4 ? n_tok - t0 : 4;
+        const uint8_t *xt = (const uint8_t *)x + (size_t)t0 * x_stride;
+        for (int r = 0; r < n_rows; r++) {
+            const uint8_t *a = (const uint8_t *)w + (size_t)r * w_stride;
+            float *yr = y + t0 * ldy + r;
+            switch (nt) {
+            case 4: q4_K_row_x_tokens(nb, a, xt, x_stride, 4, yr, ldy); break;
+            case 3: q4_K_row_x_tokens(nb, a, xt, x_stride, 3, yr, ldy); break;
+            case 2: q4_K_row_x_tokens(nb, a, xt, x_stride, 2, yr, ldy); break;
+            default: q4_K_row_x_tokens(nb, a, xt, x_stride, 1, yr, ldy); break;
+            }
+        }
+    }
+}
+
 #else
 typedef int sm_kern_quant_simd128_k_unused; /* ISO C forbids an empty translation unit */
 #endif

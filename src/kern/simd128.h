@@ -131,6 +131,28 @@ static inline void sm_kern_halves_to_f32(v128_t h, v128_t *lo, v128_t *hi) {
                               wasm_i32x4_extend_high_i16x8(is_sub));
 }
 
+/* Eight halves to floats, exactly as sm_kern_fp16_to_f32 (lo: lanes 0-3, hi: 4-7), in fewer
+ * operations than sm_kern_halves_to_f32: each half goes to the top of an i32 lane, an arithmetic
+ * shift right by 3 puts exponent and mantissa where a float has them (the sign stays at bit 31;
+ * its smeared copies are masked off), which reads as half(h) * 2^-112 — subnormal halves become
+ * float subnormals, so this holds for them too — and one multiply by 2^112 rebiases. Exponent-31
+ * halves (inf, NaN: payload kept) get the float exponent 255 or-ed in. Costs a subnormal float
+ * operand for subnormal halves only. */
+static inline void sm_kern_halves_to_f32_shift(v128_t h, v128_t *lo, v128_t *hi) {
+    const v128_t zero = wasm_i32x4_splat(0), mask = wasm_i32x4_splat((int32_t)0x8fffe000u);
+    const v128_t k = wasm_f32x4_splat(0x1p112f), inf = wasm_i32x4_splat(0x7f800000);
+    const v128_t e = wasm_i16x8_splat(0x7c00);
+    const v128_t special = wasm_i16x8_eq(wasm_v128_and(h, e), e);
+    const v128_t l = wasm_i16x8_shuffle(zero, h, 0, 8, 1, 9, 2, 10, 3, 11);
+    const v128_t u = wasm_i16x8_shuffle(zero, h, 4, 12, 5, 13, 6, 14, 7, 15);
+    const v128_t sl = wasm_i16x8_shuffle(zero, special, 0, 8, 1, 9, 2, 10, 3, 11);
+    const v128_t su = wasm_i16x8_shuffle(zero, special, 4, 12, 5, 13, 6, 14, 7, 15);
+    *lo = wasm_v128_or(wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(l, 3), mask), k),
+                       wasm_v128_and(sl, inf));
+    *hi = wasm_v128_or(wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(u, 3), mask), k),
+                       wasm_v128_and(su, inf));
+}
+
 /* A block's fp16 scale at any alignment, exactly as sm_kern_load_fp16 but cheaper on the common
  * path: finite halves take one float multiply (2^112 rebiases the exponent; a subnormal half
  * becomes a subnormal float operand, which is exact, only possibly slower). Inf/NaN go the

@@ -39,6 +39,13 @@ typedef void (*sm_from_float_fn)(const float *x, void *y, int64_t n);
 /* returns sum_i dequant(w)[i] * dequant(x)[i] over n elements; x is in the vec_dot_type. */
 typedef float (*sm_vec_dot_fn)(int64_t n, const void *w, const void *x);
 
+/* A tile of dots: y[t * ldy + r] = vec_dot(n, w + r * w_stride, x + t * x_stride) for r < n_rows,
+ * t < n_tok (strides in bytes), equal bit for bit to the type's vec_dot on every pair, so a
+ * prompt processed in tiles gives exactly what token-by-token decoding gives. Each weight block
+ * is unpacked once for several tokens. */
+typedef void (*sm_gemm_fn)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                           size_t x_stride, int n_tok, float *y, int64_t ldy);
+
 typedef struct sm_type_traits {
     const char *name;          /* "Q4_K", as GGUF tools print it */
     int32_t block_size;        /* elements per block (1 for F32/F16/BF16) */
@@ -47,6 +54,7 @@ typedef struct sm_type_traits {
     sm_to_float_fn to_float;   /* NULL when the type cannot be dequantized */
     sm_from_float_fn from_float; /* set for types used as a vec_dot_type (and F32/F16/BF16) */
     sm_vec_dot_fn vec_dot;     /* set for types usable as weights */
+    sm_gemm_fn gemm;           /* optional (NULL: matmul loops over vec_dot) */
 } sm_type_traits;
 
 /* The kernels this build runs (SIMD128 where compiled with it, else the scalar reference).

@@ -24,10 +24,11 @@ enum {
 };
 
 static void fwd_sizes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                      uint64_t bytes[FB_COUNT]) {
+                      int32_t kv_type, uint64_t bytes[FB_COUNT]) {
     const uint64_t q = (uint64_t)hp->n_head * hp->head_dim, kv = (uint64_t)hp->n_head_kv * hp->head_dim;
     const uint64_t embd = (uint64_t)hp->n_embd, ff = (uint64_t)hp->n_ff, b = (uint64_t)n_batch, f = sizeof(float);
-    const uint64_t cache = (uint64_t)hp->n_layer * (uint64_t)n_ctx * kv * f;
+    const uint64_t elt = kv_type == SM_TYPE_F16 ? sizeof(uint16_t) : sizeof(float);
+    const uint64_t cache = (uint64_t)hp->n_layer * (uint64_t)n_ctx * kv * elt;
     bytes[FB_K_CACHE] = bytes[FB_V_CACHE] = cache;
     bytes[FB_X] = bytes[FB_OUT] = b * embd * f;
     bytes[FB_XB] = b * (embd > q ? embd : q) * f;
@@ -44,24 +45,26 @@ static void fwd_sizes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int3
 }
 
 void sm_fwd_bytes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                  uint64_t *kv_cache, uint64_t *scratch) {
+                  int32_t kv_type, uint64_t *kv_cache, uint64_t *scratch) {
     uint64_t bytes[FB_COUNT];
-    fwd_sizes(hp, n_ctx, n_batch, n_threads, bytes);
+    fwd_sizes(hp, n_ctx, n_batch, n_threads, kv_type, bytes);
     *kv_cache = bytes[FB_K_CACHE] + bytes[FB_V_CACHE];
     *scratch = 0;
     for (int i = FB_X; i < FB_COUNT; i++) *scratch += bytes[i];
 }
 
 sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_batch,
-                      int32_t n_threads, sm_error *err) {
+                      int32_t n_threads, int32_t kv_type, sm_error *err) {
     memset(f, 0, sizeof *f);
+    f->kv = sm_kern_attn(kv_type);
+    if (!f->kv) return sm_err(err, SM_ERR_INVALID_ARG, "unsupported KV cache type %d", kv_type);
     f->n_ctx = n_ctx;
     f->n_batch = n_batch;
     f->n_threads = n_threads < 1 ? 1 : n_threads;
     uint64_t bytes[FB_COUNT];
-    fwd_sizes(&m->hp, n_ctx, n_batch, f->n_threads, bytes);
+    fwd_sizes(&m->hp, n_ctx, n_batch, f->n_threads, kv_type, bytes);
     void **slot[FB_COUNT] = {
-        [FB_K_CACHE] = (void **)&f->k_cache, [FB_V_CACHE] = (void **)&f->v_cache,
+        [FB_K_CACHE] = &f->k_cache,          [FB_V_CACHE] = &f->v_cache,
         [FB_X] = (void **)&f->x,             [FB_XB] = (void **)&f->xb,
         [FB_Q] = (void **)&f->q,             [FB_K] = (void **)&f->k,
         [FB_V] = (void **)&f->v,             [FB_GATE] = (void **)&f->gate,
@@ -145,16 +148,19 @@ typedef struct attn_task {
 
 /* out[t][h] = softmax(cap(q[t][h] · K[j0..pos_t][kvh] / sqrt(head_dim))) · V[j0..pos_t][kvh]
  * for the (t, h) pairs in this thread's share; written into f->xb as [n_tok][n_q].
- * j0 = 0, or pos_t - n_swa + 1 in a sliding-window layer; cap(s) = c·tanh(s/c) when soft-capped. */
+ * j0 = 0, or pos_t - n_swa + 1 in a sliding-window layer; cap(s) = c·tanh(s/c) when soft-capped.
+ * The cache's kernels (attn.h) do the loops over positions, vectorized over the head dimension. */
 static void attn_worker(void *ctx, int ith, int nth) {
     const attn_task *a = ctx;
     const sm_hparams *hp = a->hp;
     sm_fwd *f = a->f;
+    const sm_attn_kernels *kv = f->kv;
     const int hd = hp->head_dim, n_kv = hp->n_head_kv * hd, n_q = hp->n_head * hd;
     const int group = hp->n_head / hp->n_head_kv;
     const float scale = 1.0f / sqrtf((float)hd), cap = hp->attn_softcap;
-    const float *kc = f->k_cache + (size_t)a->layer * f->n_ctx * n_kv;
-    const float *vc = f->v_cache + (size_t)a->layer * f->n_ctx * n_kv;
+    const size_t layer_at = (size_t)a->layer * f->n_ctx * n_kv * kv->elt_size;
+    const uint8_t *kc = (const uint8_t *)f->k_cache + layer_at;
+    const uint8_t *vc = (const uint8_t *)f->v_cache + layer_at;
     float *sc = f->scores + (size_t)ith * f->n_ctx;
     int64_t lo, hi;
     sm_kern_split((int64_t)a->n_tok * hp->n_head, ith, nth, &lo, &hi);
@@ -164,15 +170,12 @@ static void attn_worker(void *ctx, int ith, int nth) {
         const int j0 = a->n_swa > 0 && pos - a->n_swa + 1 > 0 ? pos - a->n_swa + 1 : 0;
         const int n_seen = pos - j0 + 1;
         const float *qh = f->q + (size_t)t * n_q + (size_t)h * hd;
-        const float *k0 = kc + (size_t)j0 * n_kv + (size_t)kvh * hd;
-        for (int j = 0; j < n_seen; j++) sc[j] = sm_kern_dot_f32(qh, k0 + (size_t)j * n_kv, hd) * scale;
+        const size_t at = ((size_t)j0 * n_kv + (size_t)kvh * hd) * kv->elt_size;
+        kv->scores(sc, qh, kc + at, (size_t)n_kv, n_seen, hd, scale);
         if (cap > 0.0f)
             for (int j = 0; j < n_seen; j++) sc[j] = cap * tanhf(sc[j] / cap);
         sm_kern_softmax(sc, n_seen);
-        float *out = f->xb + (size_t)t * n_q + (size_t)h * hd;
-        const float *v0 = vc + (size_t)j0 * n_kv + (size_t)kvh * hd;
-        memset(out, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j < n_seen; j++) sm_kern_axpy(out, sc[j], v0 + (size_t)j * n_kv, hd);
+        kv->mix(f->xb + (size_t)t * n_q + (size_t)h * hd, sc, vc + at, (size_t)n_kv, n_seen, hd);
     }
 }
 
@@ -222,9 +225,9 @@ static void rope_and_store(sm_fwd *f, const sm_model *m, int layer, int n_tok, i
             sm_kern_rope_apply(kh, hp->n_rot, cs, m->arch->rope_mode);
         }
     }
-    const size_t at = ((size_t)layer * f->n_ctx + (size_t)pos0) * n_kv;
-    memcpy(f->k_cache + at, f->k, (size_t)n_tok * n_kv * sizeof(float));
-    memcpy(f->v_cache + at, f->v, (size_t)n_tok * n_kv * sizeof(float));
+    const size_t at = ((size_t)layer * f->n_ctx + (size_t)pos0) * n_kv * f->kv->elt_size;
+    f->kv->store((uint8_t *)f->k_cache + at, f->k, n_tok * n_kv);
+    f->kv->store((uint8_t *)f->v_cache + at, f->v, n_tok * n_kv);
 }
 
 /* q, k, v of the batch from the normed input in f->xb: three matmuls, or one fused matmul split

@@ -10,13 +10,15 @@
 
 #include <stdatomic.h>
 
+#include "kern/attn.h"
 #include "model/model.h"
 #include "util/pool.h"
 
 typedef struct sm_fwd {
     int32_t n_ctx, n_batch;
-    float *k_cache;     /* [n_layer][n_ctx][n_kv] f32, rotated keys */
-    float *v_cache;     /* [n_layer][n_ctx][n_kv] f32 */
+    void *k_cache;      /* [n_layer][n_ctx][n_kv] kv->type (F16 or F32), rotated keys */
+    void *v_cache;      /* [n_layer][n_ctx][n_kv] kv->type */
+    const sm_attn_kernels *kv; /* the cache's element type and its attention loops */
     float *x;           /* [n_batch][n_embd] residual stream */
     float *xb;          /* [n_batch][max(n_embd, n_q)] normed input, then attention output */
     float *q;           /* [n_batch][n_q] */
@@ -30,13 +32,14 @@ typedef struct sm_fwd {
     int32_t n_threads;
 } sm_fwd;
 
-/* Allocates the cache and scratch. On failure frees what it took and sets err. */
+/* Allocates the cache (elements of kv_type: SM_TYPE_F16 or SM_TYPE_F32) and scratch. On failure
+ * frees what it took and sets err. */
 sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_batch,
-                      int32_t n_threads, sm_error *err);
+                      int32_t n_threads, int32_t kv_type, sm_error *err);
 
 /* Bytes sm_fwd_init would allocate: the KV cache, and everything else (scratch). */
 void sm_fwd_bytes(const sm_hparams *hp, int32_t n_ctx, int32_t n_batch, int32_t n_threads,
-                  uint64_t *kv_cache, uint64_t *scratch);
+                  int32_t kv_type, uint64_t *kv_cache, uint64_t *scratch);
 
 /* Frees the buffers and zeroes *f. NULL-safe. */
 void sm_fwd_free(sm_fwd *f);

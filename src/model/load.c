@@ -1,9 +1,12 @@
 /*
- * load.c — sm_model_load_from_memory: GGUF → hyper-parameters → weights bound by role.
+ * load.c — sm_model_load_from_parts/_memory: GGUF (one file or gguf-split parts) →
+ * hyper-parameters → weights bound by role; sm_model_probe_header, the same checks on the first
+ * bytes of a download.
  *
  * Keys follow llama.cpp's GGUF conventions ("<arch>.embedding_length", ...). Every tensor the
  * architecture needs must exist with exactly the expected shape and a type this build can run;
- * otherwise the load fails naming the tensor. Extra tensors are ignored.
+ * otherwise the load fails naming the tensor. Extra tensors are ignored. The probe runs what needs
+ * no tensor data: architecture, hyper-parameters, tensor types (ranges are the GGUF reader's).
  */
 #include <math.h>
 #include <stdio.h>
@@ -75,6 +78,22 @@ static sm_status read_extras(const sm_gguf *g, const sm_arch *a, sm_hparams *hp,
         return sm_err(err, SM_ERR_FORMAT, "rope attn_factor must be positive and soft-capping values "
                       "not negative");
     return read_rope_scaling(g, a, hp, err);
+}
+
+/* The row for general.architecture; *out NULL (and SM_OK) when the key is absent. */
+static sm_status find_arch(const sm_gguf *g, const sm_arch **out, sm_error *err) {
+    *out = NULL;
+    const sm_gguf_kv *kv = sm_gguf_find(g, "general.architecture");
+    if (!kv) return SM_OK;
+    if (kv->type != SM_GGUF_STRING) {
+        return sm_err(err, SM_ERR_FORMAT, "key 'general.architecture' has type %s; must be STRING",
+                      sm_gguf_vtype_name(kv->type));
+    }
+    if ((*out = sm_arch_find(kv->v.str)) != NULL) return SM_OK;
+    char name[64], names[128];
+    return sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%s' is not supported (supported: %s)",
+                  sm_gguf_str_show(name, sizeof name, kv->v.str),
+                  sm_arch_supported_list(names, sizeof names));
 }
 
 static sm_status read_hparams(const sm_gguf *g, const sm_arch *a, sm_hparams *hp, sm_error *err) {
@@ -301,27 +320,55 @@ const sm_tokenizer *sm_model_tokenizer(const sm_model *m) { return m ? m->tokeni
 
 sm_model_params sm_model_default_params(void) { return (sm_model_params){0}; }
 
-sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
-                                    sm_model **out, sm_error *err) {
+/* Tensors and bytes per weight type, for sm_model_get_file_info. */
+static void count_weight_types(sm_model *m) {
+    sm_weight_type_info *by_type = m->weight_types;
+    for (uint64_t i = 0; i < m->gguf.n_tensors; i++) {
+        const sm_gguf_tensor *t = &m->gguf.tensors[i];
+        if (t->type < 0 || t->type >= SM_TYPE_COUNT) continue; /* the reader sized it: cannot be */
+        by_type[t->type].n_tensors++;
+        by_type[t->type].n_bytes += t->n_bytes; /* the sum is within the parts' bytes */
+    }
+    int32_t n = 0;
+    for (int32_t type = 0; type < SM_TYPE_COUNT; type++) {
+        if (by_type[type].n_tensors == 0) continue;
+        const sm_type_traits *tr = sm_kern_traits_ref(type);
+        by_type[n] = by_type[type];
+        by_type[n].type = type;
+        by_type[n].name = tr ? tr->name : "?";
+        n++;
+    }
+    for (int32_t k = n; k < SM_TYPE_COUNT; k++) by_type[k] = (sm_weight_type_info){0};
+    m->n_weight_types = n;
+}
+
+sm_status sm_model_load_from_parts(const void *const *parts, const size_t *sizes, int32_t n_parts,
+                                   const sm_model_params *params, sm_model **out, sm_error *err) {
     (void)params;
     sm_err_clear(err);
     if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "out must not be NULL");
     *out = NULL;
-    if (!data && size) return sm_err(err, SM_ERR_INVALID_ARG, "data is NULL but size is %zu", size);
+    if (!parts || !sizes || n_parts < 1)
+        return sm_err(err, SM_ERR_INVALID_ARG, "parts and sizes must not be NULL, n_parts >= 1");
+    uint64_t file_bytes = 0;
+    for (int32_t i = 0; i < n_parts; i++) {
+        if (!parts[i] && sizes[i]) {
+            if (n_parts == 1)
+                return sm_err(err, SM_ERR_INVALID_ARG, "data is NULL but size is %zu", sizes[i]);
+            return sm_err(err, SM_ERR_INVALID_ARG, "part %d of %d is NULL but its size is %zu",
+                          (int)i + 1, (int)n_parts, sizes[i]);
+        }
+        file_bytes = (uint64_t)sizes[i] > UINT64_MAX - file_bytes ? UINT64_MAX
+                                                                   : file_bytes + sizes[i];
+    }
     sm_model *m = calloc(1, sizeof *m);
     if (!m) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating the model");
-    sm_status st = sm_gguf_parse(data, size, &m->gguf, err);
-    if (st == SM_OK) {
-        sm_gguf_str arch_name;
-        if (!sm_gguf_get_str(&m->gguf, "general.architecture", &arch_name))
-            st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
-        else if (!(m->arch = sm_arch_find(arch_name))) {
-            char names[128];
-            st = sm_err(err, SM_ERR_UNSUPPORTED, "architecture '%.*s' is not supported (supported: %s)",
-                        (int)(arch_name.len > 64 ? 64 : arch_name.len), arch_name.ptr,
-                        sm_arch_supported_list(names, sizeof names));
-        }
-    }
+    m->file_bytes = file_bytes;
+    m->n_parts = n_parts;
+    sm_status st = sm_gguf_parse_parts(parts, sizes, n_parts, &m->gguf, err);
+    if (st == SM_OK) st = find_arch(&m->gguf, &m->arch, err);
+    if (st == SM_OK && !m->arch)
+        st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
     if (st == SM_OK) st = read_hparams(&m->gguf, m->arch, &m->hp, err);
     if (st == SM_OK) st = bind_weights(m, err);
     if (st == SM_OK) st = load_tokenizer(m, err);
@@ -331,9 +378,17 @@ sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_mode
         return st;
     }
     read_vocab_facts(m);
+    count_weight_types(m);
     atomic_init(&m->n_sessions, 0);
     *out = m;
     return SM_OK;
+}
+
+sm_status sm_model_load_from_memory(const void *data, size_t size, const sm_model_params *params,
+                                    sm_model **out, sm_error *err) {
+    const void *parts[1] = {data};
+    const size_t sizes[1] = {size};
+    return sm_model_load_from_parts(parts, sizes, 1, params, out, err);
 }
 
 sm_status sm_model_free(sm_model *m) {
@@ -358,4 +413,93 @@ sm_status sm_model_get_info(const sm_model *m, sm_model_info *info) {
         .weight_bytes = m->weight_bytes,
     };
     return SM_OK;
+}
+
+sm_status sm_model_get_file_info(const sm_model *m, sm_model_file_info *info) {
+    if (!m || !info) return SM_ERR_INVALID_ARG;
+    sm_tokenizer_info ti;
+    const bool has_tok = m->tokenizer && sm_tokenizer_get_info(m->tokenizer, &ti) == SM_OK;
+    *info = (sm_model_file_info){
+        .file_bytes = m->file_bytes, .n_parts = m->n_parts, .n_tensors = m->gguf.n_tensors,
+        .tokenizer_kind = has_tok ? ti.kind : "",
+        .has_chat_template = sm_gguf_get_str(&m->gguf, "tokenizer.chat_template", NULL),
+        .n_weight_types = m->n_weight_types, .weight_types = m->weight_types,
+    };
+    return SM_OK;
+}
+
+sm_status sm_model_meta_str(const sm_model *m, const char *key, const char **out, size_t *len) {
+    if (out) *out = NULL;
+    if (len) *len = 0;
+    sm_gguf_str s;
+    if (!m || !key || !out || !len || !sm_gguf_get_str(&m->gguf, key, &s))
+        return SM_ERR_INVALID_ARG;
+    *out = s.ptr;
+    *len = (size_t)s.len; /* a view into a buffer of size_t bytes */
+    return SM_OK;
+}
+
+/* ---- probing a download ---------------------------------------------------------------------- */
+
+/* Reads split.no / split.count when present (as in the loader: integers up to 65535). */
+static sm_status probe_split(const sm_gguf *g, bool kv_done, sm_model_probe *out, sm_error *err) {
+    static const char *const keys[2] = {"split.count", "split.no"};
+    int32_t *fields[2] = {&out->split_count, &out->split_no};
+    for (int k = 0; k < 2; k++) {
+        uint32_t v = 0;
+        if (!sm_gguf_find(g, keys[k])) continue;
+        if (!sm_gguf_get_u32(g, keys[k], &v) || v > UINT16_MAX || (k == 0 && v == 0))
+            return sm_err(err, SM_ERR_FORMAT, "key '%s' must be an integer in %d..65535", keys[k],
+                          k == 0 ? 1 : 0);
+        *fields[k] = (int32_t)v;
+    }
+    if (out->split_count == 0 && kv_done) out->split_count = 1;
+    if (out->split_count > 0 && out->split_no >= out->split_count) {
+        return sm_err(err, SM_ERR_FORMAT, "split.no %d is not below split.count %d",
+                      out->split_no, out->split_count);
+    }
+    return SM_OK;
+}
+
+/* The model-level checks over what the prefix held. Tensor types need none: the reader already
+ * refused every type this build does not know, as each tensor info arrived. Which tensors are
+ * weights (and so need a dot-product kernel) only binding can tell, so a weight stored in an
+ * activation-only type (Q8_1, Q8_K: no converter writes them) is left to the loader; the probe
+ * never refuses a file the loader accepts. */
+static sm_status probe_check(const sm_gguf *g, const sm_gguf_prefix *pre, sm_model_probe *out,
+                             sm_error *err) {
+    out->n_kv = pre->n_kv;
+    out->n_tensors = pre->n_tensors;
+    const sm_arch *arch = NULL;
+    sm_status st = probe_split(g, pre->kv_done, out, err);
+    if (st == SM_OK) st = find_arch(g, &arch, err);
+    if (st != SM_OK) return st;
+    if (arch) snprintf(out->arch, sizeof out->arch, "%s", arch->name);
+    /* gguf-split keeps the metadata in part 0 only */
+    if (!arch && pre->kv_done && out->split_no == 0)
+        return sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
+    if (pre->need > 0) {
+        out->bytes_needed = pre->need;
+        return SM_OK;
+    }
+    sm_hparams hp;
+    if (arch && (st = read_hparams(g, arch, &hp, err)) != SM_OK) return st;
+    out->complete = 1;
+    out->bytes_needed = pre->header_end;
+    out->header_bytes = g->data_offset;
+    return SM_OK;
+}
+
+sm_status sm_model_probe_header(const void *prefix, size_t prefix_len, uint64_t file_size,
+                                sm_model_probe *out, sm_error *err) {
+    sm_err_clear(err);
+    if (!out) return sm_err(err, SM_ERR_INVALID_ARG, "out must not be NULL");
+    memset(out, 0, sizeof *out);
+    sm_gguf g;
+    sm_gguf_prefix pre;
+    sm_status st = sm_gguf_parse_prefix(prefix, prefix_len, file_size, &g, &pre, err);
+    if (st != SM_OK) return st;
+    st = probe_check(&g, &pre, out, err);
+    sm_gguf_free(&g);
+    return st;
 }

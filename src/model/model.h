@@ -16,6 +16,7 @@
 
 #include "io/gguf.h"
 #include "kern/matmul.h"
+#include "kern/types.h"
 #include "model/arch.h"
 #include "sm.h"
 
@@ -67,6 +68,10 @@ struct sm_model {
     int32_t bos_token, eos_token, eot_token;
     char name[128];
     uint64_t n_params, weight_bytes;
+    uint64_t file_bytes;      /* the file's size, or the sum of its parts' */
+    int32_t n_parts;          /* 1, or the parts of a gguf-split model */
+    int32_t n_weight_types;
+    sm_weight_type_info weight_types[SM_TYPE_COUNT]; /* [n_weight_types] by ascending type id */
     atomic_int n_sessions;    /* sm_model_free refuses while > 0 */
 };
 

@@ -35,7 +35,8 @@ sm_session_params sm_session_default_params(void) {
     return (sm_session_params){.n_ctx = 0, .n_batch = 64, .n_threads = 1, .temperature = 0.0f,
                                .top_k = 0, .top_p = 1.0f, .min_p = 0.0f, .repeat_penalty = 1.0f,
                                .frequency_penalty = 0.0f, .presence_penalty = 0.0f,
-                               .penalty_last_n = 64, .seed = 0x5EED, .ignore_eos = 0};
+                               .penalty_last_n = 64, .seed = 0x5EED, .ignore_eos = 0,
+                               .kv_type = SM_KV_F16};
 }
 
 /* Fills in the defaults a zero field stands for. */
@@ -48,13 +49,21 @@ static sm_status resolve_params(const sm_model *model, const sm_session_params *
     if (p->n_batch == 0) p->n_batch = 64;
     if (p->n_batch > p->n_ctx) p->n_batch = p->n_ctx;
     if (p->n_threads == 0) p->n_threads = 1;
+    if (p->kv_type == SM_KV_DEFAULT) p->kv_type = SM_KV_F16;
+    if (p->kv_type != SM_KV_F16 && p->kv_type != SM_KV_F32)
+        return sm_err(err, SM_ERR_INVALID_ARG, "kv_type must be SM_KV_F16 (%d) or SM_KV_F32 (%d), got %d",
+                      SM_KV_F16, SM_KV_F32, p->kv_type);
     return SM_OK;
 }
+
+/* The tensor type of a resolved kv_type. */
+static int32_t kv_tensor_type(int32_t kv_type) { return kv_type == SM_KV_F32 ? SM_TYPE_F32 : SM_TYPE_F16; }
 
 /* The estimate for parameters already resolved (no zero-means-default fields left). */
 static void estimate_resolved(const sm_model *model, const sm_session_params *p, sm_memory_estimate *out) {
     *out = (sm_memory_estimate){.weights = model->weight_bytes};
-    sm_fwd_bytes(&model->hp, p->n_ctx, p->n_batch, p->n_threads, &out->kv_cache, &out->scratch);
+    sm_fwd_bytes(&model->hp, p->n_ctx, p->n_batch, p->n_threads, kv_tensor_type(p->kv_type),
+                 &out->kv_cache, &out->scratch);
     /* logits, the sampler's candidates (~28 bytes a token) and the token history */
     out->scratch += (uint64_t)model->hp.n_vocab * (sizeof(float) + 28) + (uint64_t)p->n_ctx * sizeof(int32_t);
     out->total = out->weights + out->kv_cache + out->scratch;
@@ -118,7 +127,8 @@ sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_se
     atomic_init(&s->cancel, 0);
     /* the sampler first: it validates the sampling options before anything large is allocated */
     st = new_sampler(model, &p, &s->sampler, err);
-    if (st == SM_OK) st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, err);
+    if (st == SM_OK)
+        st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, kv_tensor_type(p.kv_type), err);
     if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
     if (st == SM_OK) {
         s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));

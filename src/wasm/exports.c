@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sm.h"
 
@@ -37,6 +38,10 @@ int32_t sm_js_token_to_piece(const sm_tokenizer *tok, int32_t id, uint32_t flags
 sm_detokenizer *sm_js_detokenizer_new(const sm_tokenizer *tok, uint32_t flags);
 int32_t sm_js_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf, size_t cap);
 int32_t sm_js_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap);
+const char *sm_js_model_probe(const void *prefix, size_t len, double file_size);
+sm_model *sm_js_model_load_parts(const void *const *parts, const size_t *sizes, int32_t n_parts);
+double sm_js_crc32(uint32_t crc, const void *data, size_t len);
+const char *sm_js_model_meta_str(const sm_model *m, const char *key, size_t *len_out);
 
 static sm_error last_error;
 
@@ -73,8 +78,32 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_estimate(const sm_model *m, int32_t
     return json;
 }
 
+/* Appends the file facts to a model's JSON at dst[at] and closes the object: file_bytes, n_parts,
+ * n_tensors, weight_types {"Q4_K": {"tensors": N, "bytes": N}, ...}, tokenizer_kind ("llama",
+ * "gpt2", "bert", "char", or null without a tokenizer), has_chat_template. Names are the engine's
+ * own static strings, so they need no escaping. */
+static void model_file_json(const sm_model *m, char *dst, size_t at, size_t cap) {
+    sm_model_file_info fi;
+    if (at >= cap || sm_model_get_file_info(m, &fi) != SM_OK) return;
+    at += (size_t)snprintf(dst + at, cap - at,
+                           ",\"file_bytes\":%llu,\"n_parts\":%d,\"n_tensors\":%llu,"
+                           "\"weight_types\":{",
+                           (unsigned long long)fi.file_bytes, fi.n_parts,
+                           (unsigned long long)fi.n_tensors);
+    for (int32_t i = 0; i < fi.n_weight_types && at < cap; i++) {
+        const sm_weight_type_info *w = &fi.weight_types[i];
+        at += (size_t)snprintf(dst + at, cap - at, "%s\"%s\":{\"tensors\":%llu,\"bytes\":%llu}",
+                               i ? "," : "", w->name, (unsigned long long)w->n_tensors,
+                               (unsigned long long)w->n_bytes);
+    }
+    if (at >= cap) return;
+    snprintf(dst + at, cap - at, "},\"tokenizer_kind\":%s%s%s,\"has_chat_template\":%s}",
+             fi.tokenizer_kind[0] ? "\"" : "", fi.tokenizer_kind[0] ? fi.tokenizer_kind : "null",
+             fi.tokenizer_kind[0] ? "\"" : "", fi.has_chat_template ? "true" : "false");
+}
+
 EMSCRIPTEN_KEEPALIVE const char *sm_js_model_info(const sm_model *m) {
-    static char json[1024];
+    static char json[4096];
     sm_model_info info;
     if (sm_model_get_info(m, &info) != SM_OK) return "{}";
     /* general.name is file data: keep only printable ASCII other than quotes and backslashes */
@@ -90,6 +119,7 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_info(const sm_model *m) {
              info.arch, name, info.n_vocab, info.n_ctx_train, info.n_embd, info.n_layer, info.n_head,
              info.n_head_kv, info.n_ff, info.bos_token, info.eos_token,
              (unsigned long long)info.n_params, (unsigned long long)info.weight_bytes);
+    model_file_json(m, json, strlen(json) - 1, sizeof json); /* in place of the final } */
     return json;
 }
 
@@ -98,7 +128,9 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_info(const sm_model *m) {
 enum {
     JS_OPT_N_CTX, JS_OPT_N_BATCH, JS_OPT_N_THREADS, JS_OPT_TEMPERATURE, JS_OPT_SEED, JS_OPT_IGNORE_EOS,
     JS_OPT_TOP_K, JS_OPT_TOP_P, JS_OPT_MIN_P, JS_OPT_REPEAT_PENALTY, JS_OPT_FREQUENCY_PENALTY,
-    JS_OPT_PRESENCE_PENALTY, JS_OPT_PENALTY_LAST_N, JS_OPT_MEMORY_BUDGET, JS_OPT_COUNT
+    JS_OPT_PRESENCE_PENALTY, JS_OPT_PENALTY_LAST_N, JS_OPT_MEMORY_BUDGET,
+    JS_OPT_KV_TYPE, /* SM_KV_F16 (1) or SM_KV_F32 (2) */
+    JS_OPT_COUNT
 };
 
 /* Converts without undefined behaviour (WASM traps on out-of-range float-to-int conversions): a
@@ -127,6 +159,7 @@ EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, const double *op
     JS_SET(presence_penalty, JS_OPT_PRESENCE_PENALTY, (float));
     JS_SET(penalty_last_n, JS_OPT_PENALTY_LAST_N, js_i32);
     JS_SET(memory_budget, JS_OPT_MEMORY_BUDGET, js_u64);
+    JS_SET(kv_type, JS_OPT_KV_TYPE, js_i32);
 #undef JS_SET
     sm_session *s = NULL;
     sm_session_new(m, &p, &s, &last_error);
@@ -206,4 +239,56 @@ EMSCRIPTEN_KEEPALIVE int32_t sm_js_detokenizer_flush(sm_detokenizer *d, char *bu
     size_t n = 0;
     sm_status st = sm_detokenizer_flush(d, buf, cap, &n);
     return st < 0 ? st : (int32_t)n;
+}
+
+/* ---- streaming downloads, split models, checksums, metadata --------------------------------- */
+
+/* The header probe of a download's first `len` bytes (file_size 0, negative or NaN: unknown) as
+ * JSON: {"complete":bool,"bytes_needed":N,"header_bytes":N,"arch":"...","split_count":N,
+ * "split_no":N,"n_kv":N,"n_tensors":N}; on an error returns 0 (NULL) and leaves it in the error
+ * slot, like the constructors. The string is static: read it before the next call. */
+EMSCRIPTEN_KEEPALIVE const char *sm_js_model_probe(const void *prefix, size_t len,
+                                                   double file_size) {
+    static char json[512];
+    /* converted without undefined behaviour: NaN and out-of-range values fail both tests */
+    const uint64_t fs =
+        file_size >= 1.0 && file_size < 18446744073709551616.0 ? (uint64_t)file_size : 0;
+    sm_model_probe p;
+    if (sm_model_probe_header(prefix, len, fs, &p, &last_error) != SM_OK) return NULL;
+    char arch[2 * sizeof p.arch];
+    json_str(arch, 0, sizeof arch, p.arch);
+    snprintf(json, sizeof json,
+             "{\"complete\":%s,\"bytes_needed\":%llu,\"header_bytes\":%llu,\"arch\":\"%s\","
+             "\"split_count\":%d,\"split_no\":%d,\"n_kv\":%llu,\"n_tensors\":%llu}",
+             p.complete ? "true" : "false", (unsigned long long)p.bytes_needed,
+             (unsigned long long)p.header_bytes, arch, p.split_count, p.split_no,
+             (unsigned long long)p.n_kv, (unsigned long long)p.n_tensors);
+    return json;
+}
+
+/* A gguf-split model: `parts` and `sizes` are arrays of n_parts pointers and byte counts in WASM
+ * memory (u32 each in wasm32), parts in order. The parts must outlive the model. 0 on failure. */
+EMSCRIPTEN_KEEPALIVE sm_model *sm_js_model_load_parts(const void *const *parts,
+                                                      const size_t *sizes, int32_t n_parts) {
+    sm_model *m = NULL;
+    sm_model_load_from_parts(parts, sizes, n_parts, NULL, &m, &last_error);
+    return m;
+}
+
+/* zlib's crc32 continuing `crc` (pass 0 to start). Returned as a double so JS sees the unsigned
+ * value (a u32 result would arrive as a negative i32). */
+EMSCRIPTEN_KEEPALIVE double sm_js_crc32(uint32_t crc, const void *data, size_t len) {
+    return (double)sm_crc32(crc, data, len);
+}
+
+/* A metadata string (NUL-terminated key): returns a pointer to its UTF-8 bytes inside the model
+ * file (not NUL-terminated) and writes their count to *len_out (a u32 in wasm32); returns 0 (and
+ * *len_out = 0) when the metadata has no string under that key. */
+EMSCRIPTEN_KEEPALIVE const char *sm_js_model_meta_str(const sm_model *m, const char *key,
+                                                      size_t *len_out) {
+    const char *p = NULL;
+    size_t n = 0;
+    sm_model_meta_str(m, key, &p, &n);
+    if (len_out) *len_out = n;
+    return p;
 }

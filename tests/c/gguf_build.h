@@ -9,6 +9,7 @@
  * gb_llama_build() writes a complete tiny random `llama` model with F32 weights, with llama.cpp's
  * key and tensor names (as src/model/load.c reads them), plus hooks that break it in one place:
  * leave out a key or a tensor, change a tensor's shape or type, add keys, edit weights.
+ * gb_split() cuts a built file into parts as llama.cpp's gguf-split does.
  * All functions are `static inline` so a test that uses only some of them compiles without
  * warnings. Failure to allocate exits the test with status 2.
  */
@@ -243,6 +244,105 @@ static inline uint8_t *gb_finish(gguf_builder *b, size_t *size) {
     memcpy(out, f.p, f.n);
     free(f.p);
     return out;
+}
+
+/* ---- a vocabulary ------------------------------------------------------------------------------ */
+
+/* What gb_kv_vocab writes: a SentencePiece ("llama") vocabulary of n_tokens tokens ("<unk>",
+ * "<s>", "</s>", then "t3", "t4", ...) and, when not NULL, tokenizer.chat_template. */
+typedef struct gb_vocab {
+    int32_t n_tokens;          /* >= 3, at most the model's n_vocab */
+    const char *chat_template;
+} gb_vocab;
+
+/* A gb_llama.extra_kvs hook: ctx points to a gb_vocab. */
+static inline void gb_kv_vocab(gguf_builder *b, void *ctx) {
+    const gb_vocab *v = (const gb_vocab *)ctx;
+    const uint64_t n = (uint64_t)v->n_tokens;
+    gb_kv_str(b, "tokenizer.ggml.model", "llama");
+    gb_key(b, "tokenizer.ggml.tokens", SM_GGUF_ARRAY);
+    gb_put_u32(&b->kv, SM_GGUF_STRING);
+    gb_put_u64(&b->kv, n);
+    for (uint64_t i = 0; i < n; i++) {
+        char text[24];
+        static const char *const head[3] = {"<unk>", "<s>", "</s>"};
+        snprintf(text, sizeof text, "%s", i < 3 ? head[i] : "");
+        if (i >= 3) snprintf(text, sizeof text, "t%llu", (unsigned long long)i);
+        gb_put_str(&b->kv, text);
+    }
+    gb_key(b, "tokenizer.ggml.scores", SM_GGUF_ARRAY);
+    gb_put_u32(&b->kv, SM_GGUF_FLOAT32);
+    gb_put_u64(&b->kv, n);
+    for (uint64_t i = 0; i < n; i++) gb_put_f32(&b->kv, -(float)i);
+    gb_key(b, "tokenizer.ggml.token_type", SM_GGUF_ARRAY);
+    gb_put_u32(&b->kv, SM_GGUF_INT32);
+    gb_put_u64(&b->kv, n);
+    for (uint64_t i = 0; i < n; i++) gb_put_u32(&b->kv, i == 0 ? 2u : i < 3 ? 3u : 1u);
+    if (v->chat_template) gb_kv_str(b, "tokenizer.chat_template", v->chat_template);
+}
+
+/* ---- splitting a file as llama.cpp's gguf-split does ------------------------------------------ */
+
+/* How gb_split cuts a file; the overrides make parts that do not belong together. */
+typedef struct gb_split_spec {
+    int n_parts;
+    const size_t *first;       /* [n_parts + 1]: part k holds tensors [first[k], first[k + 1]) of
+                                  the file's table; NULL = an even share */
+    const int32_t *split_no;   /* [n_parts] values of split.no written; NULL = the index */
+    int32_t split_count;       /* value of split.count written; 0 = n_parts */
+    int32_t tensors_delta;     /* added to the split.tensors.count written */
+    bool omit_tensors_count;   /* leave split.tensors.count out of every part */
+    int64_t dup_tensor;        /* >= 0: this tensor is also written into the last part */
+} gb_split_spec;
+
+static inline gb_split_spec gb_split_default(int n_parts) {
+    return (gb_split_spec){.n_parts = n_parts, .dup_tensor = -1};
+}
+
+/* Adds a copy of a tensor parsed from another file. */
+static inline void gb_add_parsed(gguf_builder *b, const sm_gguf_tensor *t) {
+    char name[96];
+    snprintf(name, sizeof name, "%.*s", (int)t->name.len, t->name.ptr);
+    gb_tensor_add(b, name, t->type, t->n_dims, t->ne, t->data, (size_t)t->n_bytes);
+}
+
+/* Cuts a GGUF file into spec->n_parts GGUF files: part 0 keeps every key/value of the file, every
+ * part gets split.no (UINT16), split.count (UINT16) and split.tensors.count (INT32) and its share
+ * of the tensors with their own data section. Writes malloc'd parts[k] of sizes[k] bytes (the
+ * caller frees them). Returns false when the file does not parse or holds no tensors. */
+static inline bool gb_split(const uint8_t *file, size_t size, const gb_split_spec *spec,
+                            uint8_t **parts, size_t *sizes) {
+    sm_gguf g;
+    if (sm_gguf_parse(file, size, &g, NULL) != SM_OK) return false;
+    if (g.n_tensors == 0) {
+        sm_gguf_free(&g);
+        return false;
+    }
+    const int n = spec->n_parts;
+    /* the key/value section lies between the 24-byte header and the first tensor info */
+    const size_t kv_end = (size_t)((const uint8_t *)g.tensors[0].name.ptr - 8 - file);
+    for (int k = 0; k < n; k++) {
+        gguf_builder b;
+        gb_init(&b);
+        if (k == 0) {
+            gb_put(&b.kv, file + 24, kv_end - 24);
+            b.n_kv = g.n_kv;
+            b.alignment = g.alignment;
+        }
+        gb_kv_u16(&b, "split.no", (uint16_t)(spec->split_no ? spec->split_no[k] : k));
+        gb_kv_u16(&b, "split.count", (uint16_t)(spec->split_count ? spec->split_count : n));
+        if (!spec->omit_tensors_count)
+            gb_kv_i32(&b, "split.tensors.count", (int32_t)g.n_tensors + spec->tensors_delta);
+        const size_t n_t = (size_t)g.n_tensors;
+        const size_t lo = spec->first ? spec->first[k] : n_t * (size_t)k / (size_t)n;
+        const size_t hi = spec->first ? spec->first[k + 1] : n_t * (size_t)(k + 1) / (size_t)n;
+        for (size_t i = lo; i < hi; i++) gb_add_parsed(&b, &g.tensors[i]);
+        if (k == n - 1 && spec->dup_tensor >= 0) gb_add_parsed(&b, &g.tensors[spec->dup_tensor]);
+        parts[k] = gb_finish(&b, &sizes[k]);
+        gb_free(&b);
+    }
+    sm_gguf_free(&g);
+    return true;
 }
 
 /* ---- deterministic random numbers (SplitMix64) ------------------------------------------------ */

@@ -14,10 +14,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "kern/attn.h"
 #include "kern/fp16.h"
 #include "kern/quant.h"
 #include "kern/quant_ref.h"
 #include "kern/types.h"
+#ifdef __wasm_simd128__
+#include "kern/simd128.h"
+#endif
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
@@ -551,6 +555,169 @@ static void test_half_patterns(void) {
     free(yr);
 }
 
+/* ---- attention loops over F32 / F16 KV caches (attn.h) ----------------------------------------- */
+
+/* The active loops against the references, by error normalized by sum |term|; the F16 references
+ * against the F32 ones on the same (f16-rounded) values, which must agree exactly; the F16 store
+ * against fp16.h. Head sizes include ones that leave a scalar tail; rows are strided as in a
+ * cache with several KV heads. */
+static void test_attn_kernels(void) {
+    enum { MAX_POS = 70, MAX_N = 136, STRIDE = 3 * MAX_N };
+    float *kf = malloc(MAX_POS * STRIDE * sizeof *kf), *q = malloc(MAX_N * sizeof *q);
+    float *p = malloc(MAX_POS * sizeof *p), *sa = malloc(MAX_POS * sizeof *sa);
+    float *sr = malloc(MAX_POS * sizeof *sr), *s32 = malloc(MAX_POS * sizeof *s32);
+    float *oa = malloc(MAX_N * sizeof *oa), *orf = malloc(MAX_N * sizeof *orf);
+    float *o32 = malloc(MAX_N * sizeof *o32);
+    uint16_t *kh = malloc(MAX_POS * STRIDE * sizeof *kh);
+    const int sizes[] = {64, 128, 80, 16, 8, 4, 13, 136};
+    const sm_attn_kernels *r16 = sm_kern_attn_ref(SM_TYPE_F16), *r32 = sm_kern_attn_ref(SM_TYPE_F32);
+    CHECK(sm_kern_attn(SM_TYPE_Q8_0) == NULL && sm_kern_attn_ref(SM_TYPE_BF16) == NULL);
+    CHECK_EQ(r16->elt_size, 2);
+    CHECK_EQ(r32->elt_size, 4);
+    double worst[2][2] = {{0}}; /* [type][scores, mix] */
+    int exact_bad = 0, store_bad = 0;
+    for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
+        for (int trial = 0; trial < 6; trial++) {
+            const int n = sizes[si], n_pos = 1 + (int)(rng_u32() % MAX_POS);
+            const size_t stride = trial % 2 ? (size_t)n : STRIDE;
+            fill_row(q, n);
+            for (int j = 0; j < n_pos; j++) fill_row(kf + (size_t)j * stride, n);
+            float psum = 0.0f;
+            for (int j = 0; j < n_pos; j++) psum += p[j] = rng_uniform();
+            for (int j = 0; j < n_pos; j++) p[j] /= psum;
+            /* the F16 cache: stored through the kernel, then kf rounded to the same values */
+            for (int j = 0; j < n_pos; j++) {
+                r16->store(kh + (size_t)j * stride, kf + (size_t)j * stride, n);
+                for (int i = 0; i < n; i++) {
+                    const size_t at = (size_t)j * stride + (size_t)i;
+                    store_bad += kh[at] != sm_kern_f32_to_fp16(kf[at]);
+                    kf[at] = sm_kern_fp16_to_f32(kh[at]);
+                }
+            }
+            const float scale = 0.125f;
+            r32->scores(s32, q, kf, stride, n_pos, n, scale);
+            r32->mix(o32, p, kf, stride, n_pos, n);
+            r16->scores(sr, q, kh, stride, n_pos, n, scale);
+            r16->mix(orf, p, kh, stride, n_pos, n);
+            exact_bad += memcmp(sr, s32, (size_t)n_pos * sizeof *sr) != 0;
+            exact_bad += memcmp(orf, o32, (size_t)n * sizeof *orf) != 0;
+            for (int ty = 0; ty < 2; ty++) {
+                const sm_attn_kernels *a = sm_kern_attn(ty ? SM_TYPE_F16 : SM_TYPE_F32);
+                const void *cache = ty ? (const void *)kh : (const void *)kf;
+                a->scores(sa, q, cache, stride, n_pos, n, scale);
+                a->mix(oa, p, cache, stride, n_pos, n);
+                for (int j = 0; j < n_pos; j++) {
+                    double mag = 1e-30;
+                    for (int i = 0; i < n; i++) mag += fabs((double)q[i] * kf[(size_t)j * stride + i]);
+                    worst[ty][0] = fmax(worst[ty][0], fabs((double)sa[j] - s32[j]) / (mag * scale));
+                }
+                for (int i = 0; i < n; i++) {
+                    double mag = 1e-30;
+                    for (int j = 0; j < n_pos; j++) mag += fabs((double)p[j] * kf[(size_t)j * stride + i]);
+                    worst[ty][1] = fmax(worst[ty][1], fabs((double)oa[i] - o32[i]) / mag);
+                }
+            }
+        }
+    }
+    if (getenv("SM_TEST_VERBOSE") || worst[0][0] > 2e-6 || worst[0][1] > 2e-6 || worst[1][0] > 2e-6 ||
+        worst[1][1] > 2e-6)
+        fprintf(stderr, "attn: active vs ref: f32 scores %g mix %g, f16 scores %g mix %g\n",
+                worst[0][0], worst[0][1], worst[1][0], worst[1][1]);
+    CHECK(worst[0][0] <= 2e-6 && worst[0][1] <= 2e-6);
+    CHECK(worst[1][0] <= 2e-6 && worst[1][1] <= 2e-6);
+    CHECK_EQ(exact_bad, 0);
+    CHECK_EQ(store_bad, 0);
+    /* special values pass through the F16 loops as through fp16.h: inf and NaN propagate */
+    uint16_t special[16];
+    for (int i = 0; i < 16; i++) special[i] = sm_kern_f32_to_fp16(1.0f);
+    special[3] = 0x7c00; /* +inf */
+    float ones[16], out[16];
+    for (int i = 0; i < 16; i++) ones[i] = 1.0f;
+    sm_kern_attn(SM_TYPE_F16)->scores(out, ones, special, 16, 1, 16, 1.0f);
+    CHECK(isinf(out[0]) && out[0] > 0);
+    special[3] = 0x7e00; /* NaN */
+    sm_kern_attn(SM_TYPE_F16)->mix(out, ones, special, 16, 1, 16);
+    CHECK(isnan(out[3]) && out[2] == 1.0f);
+#ifdef __wasm_simd128__
+    CHECK(sm_kern_attn(SM_TYPE_F16)->scores != r16->scores);
+    CHECK(sm_kern_attn(SM_TYPE_F32)->mix != r32->mix);
+#endif
+    free(kf), free(q), free(p), free(sa), free(sr), free(s32), free(oa), free(orf), free(o32), free(kh);
+}
+
+/* Tiled matmul kernels (gemm) against their own type's vec_dot, which they must equal bit for bit
+ * on every (row, token) pair whatever the tile shape: rows and tokens in counts that leave partial
+ * tiles, unaligned strided rows. Also: the SIMD build really has them for Q4_0, Q8_0 and Q4_K. */
+static void test_gemm(void) {
+    enum { N = 1024, MAX_ROWS = 7, MAX_TOK = 9 };
+    float *x = malloc(N * sizeof *x), *y = malloc(MAX_ROWS * MAX_TOK * 3 * sizeof *y);
+    int checked = 0;
+    for (int i = 0; i < N_TYPES; i++) {
+        const sm_type_traits *a = sm_kern_traits(k_types[i]);
+        if (!a->gemm) continue;
+        const sm_type_traits *dt = sm_kern_traits(a->vec_dot_type);
+        const int64_t n = k_types[i] >= SM_TYPE_Q2_K && k_types[i] <= SM_TYPE_Q8_K ? 768 : 224;
+        const size_t w_stride = sm_kern_row_size(k_types[i], n) + 3, x_stride = sm_kern_row_size(a->vec_dot_type, n) + 5;
+        uint8_t *w = malloc(w_stride * MAX_ROWS + 1), *xq = malloc(x_stride * MAX_TOK + 1);
+        int bad = 0;
+        for (int r = 0; r < MAX_ROWS; r++) {
+            if (r % 2) random_blocks(k_types[i], w + 1 + r * w_stride, n);
+            else {
+                fill_row(x, n);
+                sm_kern_quantizer_ref(k_types[i])(x, w + 1 + r * w_stride, n);
+            }
+        }
+        for (int t = 0; t < MAX_TOK; t++) {
+            fill_row(x, n);
+            dt->from_float(x, xq + 1 + t * x_stride, n);
+        }
+        for (int n_rows = 1; n_rows <= MAX_ROWS; n_rows += 3) {
+            for (int n_tok = 1; n_tok <= MAX_TOK; n_tok++) {
+                const int64_t ldy = n_rows + 2;
+                a->gemm(n, w + 1, w_stride, n_rows, xq + 1, x_stride, n_tok, y, ldy);
+                for (int t = 0; t < n_tok; t++)
+                    for (int r = 0; r < n_rows; r++) {
+                        const float want = a->vec_dot(n, w + 1 + r * w_stride, xq + 1 + t * x_stride);
+                        bad += memcmp(&want, &y[t * ldy + r], sizeof want) != 0;
+                    }
+            }
+        }
+        if (bad) fprintf(stderr, "%s: gemm differs from vec_dot on %d pairs\n", a->name, bad);
+        CHECK_EQ(bad, 0);
+        checked++;
+        free(w);
+        free(xq);
+    }
+#ifdef __wasm_simd128__
+    CHECK_EQ(checked, 3);
+#else
+    CHECK_EQ(checked, 0); /* the reference build loops over vec_dot */
+#endif
+    free(x);
+    free(y);
+}
+
+#ifdef __wasm_simd128__
+/* Every half bit pattern through the shift-based SIMD conversion the attention loops use. */
+static void test_halves_shift(void) {
+    int bad = 0;
+    for (uint32_t i = 0; i < 65536; i += 8) {
+        uint16_t h[8];
+        float f[8];
+        for (int k = 0; k < 8; k++) h[k] = (uint16_t)(i + (uint32_t)k);
+        v128_t lo, hi;
+        sm_kern_halves_to_f32_shift(wasm_v128_load(h), &lo, &hi);
+        wasm_v128_store(f, lo);
+        wasm_v128_store(f + 4, hi);
+        for (int k = 0; k < 8; k++) {
+            const float r = sm_kern_fp16_to_f32(h[k]);
+            bad += memcmp(&f[k], &r, sizeof r) != 0;
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+#endif
+
 int main(void) {
     test_fp16_exhaustive();
     test_fp16_values();
@@ -563,5 +730,10 @@ int main(void) {
     test_active_vs_ref();
     test_from_float_edges();
     test_half_patterns();
+    test_attn_kernels();
+    test_gemm();
+#ifdef __wasm_simd128__
+    test_halves_shift();
+#endif
     return sm_check_report("test_kern");
 }

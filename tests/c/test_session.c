@@ -657,13 +657,37 @@ static void ref_forward(const uint8_t *file, size_t size, const gb_llama *sp, co
     sm_gguf_free(&g);
 }
 
+/* The default F16 cache rounds each cached key and value to 11 significant bits (relative 2^-12),
+ * so the logits move by about that much times the layers' gain: these models show up to 3.6e-4
+ * of the largest logit (SM_TEST_VERBOSE=1 prints it); the bound is about 3x that. */
+static void check_reference_f16(const tmodel *t, const int32_t *toks, int n_tok, const double *ref,
+                                const char *what) {
+    sm_session *s = new_session(t, 16, 0, 1); /* default params: F16 cache */
+    CHECK_EQ(sm_session_decode(s, toks, n_tok), SM_OK);
+    const float *l = sm_session_logits(s);
+    double num = 0, den = 0;
+    for (int i = 0; i < t->n_vocab; i++) {
+        num = fmax(num, fabs(l[i] - ref[i]));
+        den = fmax(den, fabs(ref[i]));
+    }
+    if (getenv("SM_TEST_VERBOSE") || !(num / den <= 1e-3))
+        fprintf(stderr, "  reference '%s', F16 KV cache: relative difference %g\n", what, num / den);
+    CHECK(num / den <= 1e-3);
+    sm_session_free(s);
+}
+
 static void check_reference(const char *what, const gb_llama *spec, int n_tok) {
     tmodel t = make_model(spec);
     int32_t toks[16];
     prompt(toks, n_tok, t.n_vocab, 11);
     double ref[64];
     ref_forward(t.file, t.size, spec, toks, n_tok, ref);
-    sm_session *s = new_session(&t, 16, 0, 1);
+    check_reference_f16(&t, toks, n_tok, ref, what);
+    sm_session_params p = sm_session_default_params();
+    p.n_ctx = 16;
+    p.kv_type = SM_KV_F32; /* exact cache: only float rounding separates us from the reference */
+    sm_session *s = NULL;
+    CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
     CHECK_EQ(sm_session_decode(s, toks, n_tok), SM_OK);
     const float *l = sm_session_logits(s);
     double num = 0, den = 0, spread = 0;
@@ -706,6 +730,7 @@ static void test_memory_budget(void) {
     sm_session_params p = sm_session_default_params();
     p.n_ctx = 64;
     p.n_batch = 8;
+    p.kv_type = SM_KV_F32;
     sm_memory_estimate est;
     CHECK_EQ(sm_model_estimate_memory(t.m, &p, &est), SM_OK);
     sm_model_info info;
@@ -740,8 +765,53 @@ static void test_memory_budget(void) {
     free_model(&t);
 }
 
+/* The KV cache type: F16 by default at half the bytes of F32; anything else is refused. */
+static void test_kv_type(void) {
+    gb_llama spec = no_eos_spec();
+    tmodel t = make_model(&spec);
+    sm_session_params p = sm_session_default_params();
+    CHECK_EQ(p.kv_type, SM_KV_F16);
+    p.n_ctx = 64;
+    sm_memory_estimate e16, e32, e0;
+    CHECK_EQ(sm_model_estimate_memory(t.m, &p, &e16), SM_OK);
+    p.kv_type = SM_KV_DEFAULT;
+    CHECK_EQ(sm_model_estimate_memory(t.m, &p, &e0), SM_OK);
+    p.kv_type = SM_KV_F32;
+    CHECK_EQ(sm_model_estimate_memory(t.m, &p, &e32), SM_OK);
+    CHECK_EQ(e32.kv_cache, 2 * e16.kv_cache);
+    CHECK_EQ(e0.kv_cache, e16.kv_cache);
+    CHECK_EQ(e32.scratch, e16.scratch);
+    sm_session *s = NULL;
+    sm_error e;
+    for (int32_t bad = -1; bad <= 7; bad += 4) { /* -1, 3, 7 */
+        p.kv_type = bad;
+        CHECK_EQ(sm_session_new(t.m, &p, &s, &e), SM_ERR_INVALID_ARG);
+        CHECK(s == NULL && strstr(e.msg, "kv_type") != NULL);
+        CHECK_EQ(sm_model_estimate_memory(t.m, &p, &e0), SM_ERR_INVALID_ARG);
+    }
+    /* both caches give the same greedy tokens on this model, logits within F16 rounding */
+    int32_t toks[12], gen[2][6];
+    float first[2][64];
+    prompt(toks, 12, t.n_vocab, 9);
+    for (int k = 0; k < 2; k++) {
+        p = sm_session_default_params();
+        p.n_ctx = 32, p.n_batch = 5, p.kv_type = k ? SM_KV_F32 : SM_KV_F16;
+        CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
+        CHECK_EQ(sm_session_decode(s, toks, 12), SM_OK);
+        memcpy(first[k], sm_session_logits(s), (size_t)t.n_vocab * sizeof(float));
+        for (int i = 0; i < 6; i++) CHECK_EQ(sm_session_step(s, &gen[k][i]), SM_OK);
+        sm_session_free(s);
+    }
+    const double d = rel_diff(first[0], first[1], t.n_vocab);
+    if (getenv("SM_TEST_VERBOSE") || d > 1e-3) fprintf(stderr, "  F16 vs F32 cache: relative difference %g\n", d);
+    CHECK(d <= 1e-3 && d > 0.0); /* > 0: the F16 cache is really in use */
+    CHECK(memcmp(gen[0], gen[1], sizeof gen[0]) == 0);
+    free_model(&t);
+}
+
 int main(void) {
     test_defaults_and_args();
+    test_kv_type();
     test_memory_budget();
     test_decode_step();
     test_bad_tokens();

@@ -1,6 +1,7 @@
-// make-seeds.js — writes a small seed corpus for fuzz_gguf: tiny but complete GGUF models in
-// several weight types (so the fuzzer starts from files that reach every parser branch), plus a
-// file with every metadata value type incl. nested arrays. Usage: node make-seeds.js DIR
+// make-seeds.js — writes a small seed corpus for fuzz_gguf, fuzz_model_load and fuzz_probe: tiny
+// but complete GGUF models in several weight types (so the fuzzer starts from files that reach
+// every parser branch), a file with every metadata value type incl. nested arrays, a gguf-split
+// part and an HTML page. Usage: node make-seeds.js DIR
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -31,4 +32,13 @@ const values = G.encodeGguf({
   alignment: 64,
 });
 await writeFile(join(dir, 'seed-values.gguf'), values);
+
+// for fuzz_probe: a gguf-split part (split keys and tensors, no other metadata) and the start of
+// an HTML page, what a wrong model URL returns
+const part = G.encodeGguf({
+  metadata: [['split.no', G.u16(1)], ['split.count', G.u16(2)], ['split.tensors.count', G.i32(3)]],
+  tensors: [{ name: 't', type: G.GGML_TYPE.Q8_0, dims: [32, 2], data: new Uint8Array(68) }],
+});
+await writeFile(join(dir, 'seed-split-part.gguf'), part);
+await writeFile(join(dir, 'seed-html.txt'), '<!DOCTYPE html>\n<html><head><title>Sign in</title>');
 console.log(`fuzz seeds written to ${dir}`);

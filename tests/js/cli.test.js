@@ -80,3 +80,29 @@ test('sampling options: seeded runs repeat exactly, across the single- and multi
   await assert.rejects(run(['generate', '--model', model, '--prompt-tokens', '1', '--top-p', '1.5']),
     (/** @type {any} */ e) => e.code === 1 && /top_p/.test(e.stderr));
 });
+
+test('bench --json prints load_s, prefill_tok_s, decode_tok_s and peak_rss_mb (1 and 2 threads)', async () => {
+  for (const threads of ['1', '2']) {
+    const { stdout } = await run(['bench', '--model', model, '--threads', threads, '--prompt', '16', '--gen', '8', '--json']);
+    const out = JSON.parse(stdout);
+    for (const k of ['load_s', 'prefill_tok_s', 'decode_tok_s', 'peak_rss_mb']) {
+      assert.equal(typeof out[k], 'number', `${k} is a number`);
+      assert.ok(out[k] > 0, `${k} > 0`);
+    }
+    assert.equal(out.threads, Number(threads));
+    assert.equal(out.n_prompt, 16);
+    assert.equal(out.n_gen, 8);
+    assert.equal(out.kv_type, 'f16');
+  }
+  await assert.rejects(run(['bench', '--model', model, '--kv-type', 'q8']),
+    (/** @type {any} */ e) => e.code === 2 && /--kv-type/.test(e.stderr));
+});
+
+test('generate --kv-type f32 and f16 both run; f32 matches llama.cpp\'s F32 cache on the first steps', async () => {
+  const args = ['generate', '--model', model, '--prompt-tokens', '1,450,4,99', '--max-tokens', '6', '--json', '--ignore-eos'];
+  const f32 = JSON.parse((await run([...args, '--kv-type', 'f32'])).stdout);
+  const f16 = JSON.parse((await run([...args, '--kv-type', 'f16'])).stdout);
+  const ref = await referenceGreedy(model, [1, 450, 4, 99], 6);
+  assert.deepEqual(f32.tokens, ref.tokens);
+  assert.equal(f16.tokens.length, 6);
+});

@@ -17,12 +17,14 @@ import { expandSplitName } from '../../bindings/js/sources.js';
 import { writeRandomLlama, randomModelContent } from './support/random-model.js';
 import { writeGguf, str } from '../../bindings/js/convert/gguf-writer.js';
 import { startStaticServer, responses } from './support/browser.js';
+import { writeSplitGguf } from './support/split-gguf.js';
 import { sharedEngine, disposeEngines } from './support/engine-run.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'sm-package-'));
 const modelPath = join(dir, 'model.gguf');
 await writeRandomLlama(modelPath, { weightType: 'Q8_0', seed: 7 });
 const modelBytes = new Uint8Array(await readFile(modelPath));
+const splitParts = await writeSplitGguf(randomModelContent({ weightType: 'Q8_0', seed: 7 }).content, join(dir, 'split'), 3);
 const server = await startStaticServer({ root: dir });
 
 test.after(async () => {
@@ -128,6 +130,7 @@ test('streaming: pieces add up to complete(); metrics are consistent; token-id p
     assert.equal(info.vocabSize, 512);
     assert.ok(info.parameters > 1e6);
     assert.equal(typeof info.hasChatTemplate, 'boolean');
+    assert.ok(info.weightTypes.Q8_0?.tensors > 0 && info.weightTypes.Q8_0.bytes > 1e6, JSON.stringify(info.weightTypes));
   } finally {
     await model.dispose();
   }
@@ -313,6 +316,48 @@ test('aborting a load stops the download at once', async () => {
   await assert.rejects(p, (e) => e instanceof AbortError);
   assert.ok(performance.now() - t0 < 3000, 'well before the ~10 s the slow download would take');
   await assert.rejects(SmallMind.load(modelPath, { signal: AbortSignal.abort() }), { name: 'AbortError' });
+});
+
+test('split GGUF files load from paths, URLs and bytes, with the text of the whole file', async () => {
+  const want = (await referenceText('Once upon a time', GREEDY.maxTokens)).text;
+  const parts = await Promise.all(splitParts.map((p) => readFile(p)));
+  parts.forEach((bytes, i) => server.route(`/split-${i + 1}.gguf`, responses.bytes(bytes)));
+  for (const [kind, src] of /** @type {[string, any][]} */ ([
+    ['first part name expands', splitParts[0]],
+    ['list of paths', splitParts],
+    ['list of URLs', parts.map((_, i) => `${server.url}/split-${i + 1}.gguf`)],
+    ['list of buffers', parts.map((b) => new Uint8Array(b))],
+  ])) {
+    const model = await SmallMind.load(src, { threads: 1 });
+    try {
+      assert.equal(model.info().fileSize, parts.reduce((s, b) => s + b.length, 0), kind);
+      assert.equal((await model.complete('Once upon a time', GREEDY)).text, want, kind);
+    } finally {
+      await model.dispose();
+    }
+  }
+  await assert.rejects(SmallMind.load([splitParts[0], splitParts[2]]), (e) => e instanceof LoadError && /part/.test(e.message));
+  await assert.rejects(SmallMind.load([splitParts[1], splitParts[0], splitParts[2]]), (e) => e instanceof LoadError && /part/.test(e.message));
+});
+
+test('an unsupported architecture fails from the header, long before the download ends', async () => {
+  const mamba = randomModelContent({ seed: 4 });
+  mamba.content.metadata = [...mamba.content.metadata].map(([k, v]) => (k === 'general.architecture' ? [k, str('mamba')] : [k, v]));
+  const path = join(dir, 'mamba-slow.gguf');
+  await writeGguf(path, mamba.content);
+  const bytes = new Uint8Array(await readFile(path));
+  let sent = 0;
+  const slow = responses.slow(bytes, { chunk: 16 * 1024, delayMs: 40 }); // ~4 s for the whole file
+  server.route('/mamba-slow.gguf', (req, res, url) => {
+    const write = res.write.bind(res);
+    res.write = /** @type {any} */ ((/** @type {Uint8Array} */ c, /** @type {any[]} */ ...rest) => { sent += c.length; return write(c, ...rest); });
+    return slow(req, res, url);
+  });
+  const t0 = performance.now();
+  await assert.rejects(SmallMind.load(`${server.url}/mamba-slow.gguf`, { threads: 1 }),
+    (e) => e instanceof LoadError && e.reason === 'unsupported' && /mamba/.test(e.message));
+  const ms = performance.now() - t0;
+  assert.ok(ms < 2000 && sent < bytes.length / 2, `failed after ${ms.toFixed(0)} ms and ${sent} of ${bytes.length} bytes`);
 });
 
 test('split files: a -00001-of-0000N name expands to all its parts', () => {

@@ -112,3 +112,55 @@ test('the comparison can fail: a model with one changed weight type is caught', 
   const ours = await wasmGreedy(b, PROMPT, 8);
   assert.throws(() => compareRuns(ours, ref, TOLERANCE.Q4_0), /logits differ|near-tie/);
 });
+
+// F16 KV cache on both sides (SmallMind's default; llama.cpp's default F16 K and V, flash
+// attention off). llama.cpp also rounds the query and the softmax weights to F16 for its F16
+// matmuls, which SmallMind does not, so logits drift further apart than with F32 caches.
+// `node bench/kv-f16-sweep.mjs 5` (15 random models per type: 5 seeds × 3 shapes, 64 steps)
+// measured the worst max |ours - ref| / rms(ref): F32 6.7e-3, F16 8.8e-3, BF16 5.2e-2,
+// Q8_0/Q4_x/Q5_x ≤ 0.162, K-quants ≤ 0.254. The tolerances are about twice that.
+const TOLERANCE_KV_F16 = Object.freeze({
+  F32: 1.4e-2, F16: 1.8e-2, BF16: 0.11,
+  Q8_0: 0.33, Q4_0: 0.33, Q4_1: 0.33, Q5_0: 0.33, Q5_1: 0.33,
+  Q2_K: 0.5, Q3_K: 0.5, Q4_K: 0.5, Q5_K: 0.5, Q6_K: 0.5, Q4_K_M: 0.5,
+});
+
+/**
+ * @param {string} name @param {import('./support/random-model.js').RandomModelOptions} model
+ * @param {{nBatch?: number, threads?: number, variant?: 'simd'|'mt'}} [run]
+ */
+async function parityKvF16(name, model, run = {}) {
+  const path = join(dir, `${name}.gguf`);
+  await writeRandomLlama(path, model);
+  const ref = await referenceGreedy(path, PROMPT, STEPS, { f32Kv: false });
+  const ours = await wasmGreedy(path, PROMPT, STEPS, { ...run, kvType: 'f16' });
+  const tol = TOLERANCE_KV_F16[/** @type {keyof typeof TOLERANCE_KV_F16} */ (model.weightType ?? 'F32')];
+  return compareRuns(ours, ref, tol);
+}
+
+describe('parity with llama.cpp, F16 KV cache on both sides', () => {
+  const cases = /** @type {const} */ ([
+    ['kv16-F32', { weightType: 'F32', n_head: 8, n_head_kv: 2, seed: 3 }, {}],
+    ['kv16-F16', { weightType: 'F16', n_head: 8, n_head_kv: 2, seed: 3 }, {}],
+    ['kv16-Q8_0', { weightType: 'Q8_0', tied: true, seed: 4 }, {}],
+    ['kv16-Q4_0', { weightType: 'Q4_0', n_layer: 3, n_ff: 768, seed: 5 }, {}],
+    ['kv16-Q4_K_M', { weightType: 'Q4_K_M', n_head: 8, n_head_kv: 2, seed: 6 }, {}],
+    ['kv16-Q6_K-batched', { weightType: 'Q6_K', seed: 7 }, { nBatch: 3 }],
+    ['kv16-Q4_K-mt', { weightType: 'Q4_K', seed: 8 }, { variant: 'mt', threads: 2 }],
+  ]);
+  for (const [name, model, run] of cases) {
+    test(name, async (t) => {
+      const r = await parityKvF16(name, model, /** @type {any} */ (run));
+      t.diagnostic(`${r.compared} steps compared${r.diverged ? ' (near-tie divergence)' : ''}, max logit diff ${r.maxRel.toExponential(2)} of RMS`);
+    });
+  }
+
+  test('the F16 tolerance still catches a wrong model', async () => {
+    const a = join(dir, 'kv16-disc-a.gguf'), b = join(dir, 'kv16-disc-b.gguf');
+    await writeRandomLlama(a, { weightType: 'Q4_0', seed: 13 });
+    await writeRandomLlama(b, { weightType: 'Q4_1', seed: 13 });
+    const ref = await referenceGreedy(a, PROMPT, 8, { f32Kv: false });
+    const ours = await wasmGreedy(b, PROMPT, 8, { kvType: 'f16' });
+    assert.throws(() => compareRuns(ours, ref, TOLERANCE_KV_F16.Q4_0), /logits differ|near-tie/);
+  });
+});

@@ -5,6 +5,7 @@
  *   smallmind-native generate --model FILE --prompt-tokens 1,2,3 [--max-tokens N] [--threads N]
  *                    [--temperature T] [--seed S] [--ignore-eos] [--ctx N] [--batch N]
  *                    [--logits-out FILE]   (raw f32 logits of every step, n_vocab per step)
+ *                    [--kv-type f16|f32]   (KV cache elements; default f16)
  *
  * This is a development tool: it reads the whole file into an aligned buffer and calls the
  * memory loader, the same path the WASM build takes.
@@ -19,7 +20,7 @@
 
 typedef struct options {
     const char *model, *prompt, *logits_out;
-    int max_tokens, threads, n_ctx, n_batch, ignore_eos;
+    int max_tokens, threads, n_ctx, n_batch, ignore_eos, kv_type;
     float temperature;
     unsigned long long seed;
 } options;
@@ -48,6 +49,7 @@ static int parse_args(int argc, char **argv, options *o) {
         else if (!strcmp(a, "--batch")) o->n_batch = atoi(v);
         else if (!strcmp(a, "--temperature")) o->temperature = strtof(v, NULL);
         else if (!strcmp(a, "--seed")) o->seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--kv-type")) o->kv_type = !strcmp(v, "f32") ? SM_KV_F32 : !strcmp(v, "f16") ? SM_KV_F16 : -1;
         else return -1;
     }
     return o->model && o->prompt ? 0 : -1;
@@ -87,6 +89,7 @@ static int run(const options *o, sm_model *model) {
     sm_session_params p = sm_session_default_params();
     p.n_threads = o->threads; p.n_ctx = o->n_ctx; p.n_batch = o->n_batch;
     p.temperature = o->temperature; p.seed = o->seed; p.ignore_eos = o->ignore_eos;
+    p.kv_type = o->kv_type;
     sm_session *s = NULL;
     sm_error err;
     if (sm_session_new(model, &p, &s, &err) != SM_OK) { fprintf(stderr, "error: %s\n", err.msg); return 1; }
@@ -123,7 +126,7 @@ int main(int argc, char **argv) {
     if (parse_args(argc, argv, &o) != 0) {
         fprintf(stderr, "usage: %s generate --model FILE --prompt-tokens 1,2,3 [--max-tokens N] "
                         "[--threads N] [--temperature T] [--seed S] [--ignore-eos] [--ctx N] "
-                        "[--batch N] [--logits-out FILE]\n", argv[0]);
+                        "[--batch N] [--logits-out FILE] [--kv-type f16|f32]\n", argv[0]);
         return 2;
     }
     size_t size = 0;

@@ -34,9 +34,10 @@ export async function disposeEngines() {
 }
 
 /**
- * Greedy continuation under the WASM build, ignoring end-of-generation tokens.
+ * Greedy continuation under the WASM build, ignoring end-of-generation tokens. The KV cache is F32
+ * unless opts.kvType says otherwise, as llama-ref.js's reference runs use.
  * @param {string} path @param {number[]} prompt @param {number} nSteps
- * @param {{variant?: 'simd'|'mt', threads?: number, nBatch?: number, nCtx?: number}} [opts]
+ * @param {{variant?: 'simd'|'mt', threads?: number, nBatch?: number, nCtx?: number, kvType?: 'f16'|'f32'}} [opts]
  * @returns {Promise<EngineRun>}
  */
 export async function wasmGreedy(path, prompt, nSteps, opts = {}) {
@@ -44,7 +45,7 @@ export async function wasmGreedy(path, prompt, nSteps, opts = {}) {
   const model = engine.loadModel(await readFile(path));
   const session = model.createSession({
     threads: opts.threads ?? 1, nBatch: opts.nBatch, nCtx: opts.nCtx ?? prompt.length + nSteps + 1,
-    ignoreEos: true,
+    ignoreEos: true, kvType: opts.kvType ?? 'f32',
   });
   try {
     session.decode(prompt);
@@ -63,9 +64,10 @@ export async function wasmGreedy(path, prompt, nSteps, opts = {}) {
 }
 
 /**
- * Greedy continuation under the native build (scalar reference kernels).
+ * Greedy continuation under the native build (scalar reference kernels); F32 KV cache unless
+ * opts.kvType says otherwise, like wasmGreedy.
  * @param {string} path @param {number[]} prompt @param {number} nSteps
- * @param {{threads?: number, nVocab: number}} opts
+ * @param {{threads?: number, nVocab: number, kvType?: 'f16'|'f32'}} opts
  * @returns {Promise<EngineRun>}
  */
 export async function nativeGreedy(path, prompt, nSteps, opts) {
@@ -75,7 +77,7 @@ export async function nativeGreedy(path, prompt, nSteps, opts) {
     const { stdout } = await promisify(execFile)(NATIVE_DRIVER, [
       'generate', '--model', path, '--prompt-tokens', prompt.join(','), '--max-tokens', String(nSteps),
       '--threads', String(opts.threads ?? 1), '--ignore-eos', '--ctx', String(prompt.length + nSteps + 1),
-      '--logits-out', logitsPath, '--json',
+      '--logits-out', logitsPath, '--json', '--kv-type', opts.kvType ?? 'f32',
     ]);
     const out = JSON.parse(stdout);
     const raw = await readFile(logitsPath);
