@@ -211,6 +211,9 @@ typedef struct sm_session_params {
                                address space (4 GiB in WASM). Checked before allocating. */
     int32_t kv_type;     /* element type of the KV cache: SM_KV_F16 (half the memory, llama.cpp's
                             default) or SM_KV_F32 (exact); 0 = SM_KV_F16 */
+    const int32_t *bias_ids;   /* [n_bias] logit bias: logit[bias_ids[i]] += bias_values[i] before */
+    const float *bias_values;  /* [n_bias] the other samplers (-INFINITY bans a token). Copied by */
+    int32_t n_bias;            /* sm_session_new / sm_session_set_sampling; 0 = none */
 } sm_session_params;
 
 /* KV cache element types (sm_session_params.kv_type). */
@@ -266,6 +269,14 @@ int32_t sm_session_n_past(const sm_session *session);
 
 /* Forgets every token after the first `n_keep` (0 clears the context). */
 sm_status sm_session_rewind(sm_session *session, int32_t n_keep);
+
+/* Replaces the session's sampling options (temperature, top_k, top_p, min_p, the penalties and
+ * penalty_last_n, seed, ignore_eos, logit bias) and keeps its context: a conversation can change
+ * them between turns without losing its KV cache. The other fields of `params` are ignored. The
+ * penalty window is rebuilt from the tokens in the context and the RNG restarts from the seed.
+ * SM_ERR_INVALID_ARG on a bad option (the session keeps its old sampler; the message is in
+ * sm_session_last_error). */
+sm_status sm_session_set_sampling(sm_session *session, const sm_session_params *params);
 
 /* Asks the running decode/step to stop; safe from any thread. The running call returns
  * SM_ERR_CANCELLED and the flag clears when the next call starts. */

@@ -50,6 +50,8 @@ export interface GenerateOptions {
   seed?: number;
   /** stop strings: generation ends before them and they are never emitted */
   stop?: string | string[];
+  /** token ids that end the generation like EOS (never emitted; not affected by ignoreEos) */
+  stopTokens?: number[];
   /** end with a TimeoutError after this many milliseconds */
   maxDurationMs?: number;
   /** keep generating past end-of-generation tokens */
@@ -64,6 +66,21 @@ export interface GenerateOptions {
   batchSize?: number;
   signal?: AbortSignal;
   onMetrics?: (metrics: GenerationMetrics) => void;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Names of the built-in chat formats (used for files without tokenizer.chat_template). */
+export type BuiltinChatTemplate = 'llama3' | 'llama2' | 'phi3' | 'chatml' | 'mistral' | 'gemma';
+
+export interface ChatOptions extends Omit<GenerateOptions, 'addSpecial' | 'parseSpecial'> {
+  /** a Jinja chat template or a built-in format's name, instead of the model's own template
+   * (default: the file's tokenizer.chat_template, else a built-in format chosen from the
+   * vocabulary, name and architecture) */
+  chatTemplate?: BuiltinChatTemplate | (string & {});
 }
 
 export interface GenerationMetrics {
@@ -96,6 +113,8 @@ export interface ModelInfo {
   weightBytes: number;
   tokenizer: { kind: string; pre: string; vocabSize: number; bos: number; eos: number; eot: number } | null;
   hasChatTemplate: boolean;
+  /** the file's tokenizer.chat_template (Jinja), or null */
+  chatTemplate: string | null;
   engine: { variant: 'simd' | 'mt'; threads: number; version: string; runtime: string; inWorker: boolean };
   cache: { enabled: boolean; hit?: boolean; stored?: boolean; reason?: string; discarded?: string;
     error?: { name: string; message: string } };
@@ -130,6 +149,9 @@ export declare class SmallMindModel {
   info(): ModelInfo;
   generate(prompt: string | ArrayLike<number>, options?: GenerateOptions): GenerationStream;
   complete(prompt: string | ArrayLike<number>, options?: GenerateOptions): Promise<{ text: string; metrics: GenerationMetrics }>;
+  /** streams the assistant's reply to the conversation, rendered with the model's chat template;
+   * special-token text in message contents stays text; ends at the template's end-of-turn token */
+  chat(messages: ChatMessage[], options?: ChatOptions): GenerationStream;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<number[]>;
   detokenize(tokens: ArrayLike<number>, options?: { renderSpecial?: boolean }): Promise<string>;
   /** cross-entropy and perplexity over sliding windows of contextSize tokens advancing by stride */

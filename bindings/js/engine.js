@@ -151,25 +151,18 @@ export class Model {
    * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number,
    *   ignoreEos?: boolean, topK?: number, topP?: number, minP?: number, repeatPenalty?: number,
    *   frequencyPenalty?: number, presencePenalty?: number, penaltyLastN?: number,
-   *   memoryBudget?: number, kvType?: 'f16' | 'f32'}} [opts] kvType: KV cache elements (default
+   *   memoryBudget?: number, kvType?: 'f16' | 'f32', logitBias?: LogitBias}} [opts] logitBias:
+   *   added to those tokens' logits before sampling (-Infinity bans one); kvType: KV cache elements (default
    *   'f16', half the memory; 'f32' is exact)
    * @returns {Session}
    */
   createSession(opts = {}) {
     const m = this.engine.mod;
-    // the order of src/wasm/exports.c's JS_OPT_* enum; NaN = default
-    const values = [opts.nCtx, opts.nBatch, opts.threads ?? 1, opts.temperature, opts.seed,
-      opts.ignoreEos === undefined ? undefined : Number(opts.ignoreEos), opts.topK, opts.topP, opts.minP,
-      opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget,
-      opts.kvType === undefined ? undefined : ({ f16: 1, f32: 2 })[opts.kvType] ?? -1]
-      .map((v) => (v === undefined ? NaN : Number(v)));
-    const ptr = m._malloc(values.length * 8);
-    m.HEAPF64.set(values, ptr >> 3);
-    const h = m._sm_js_session_new(this.handle, ptr, values.length);
-    m._free(ptr);
+    const h = withSessionOptions(m, opts, (ptr, n, ids, vals, nBias) => m._sm_js_session_new(this.handle, ptr, n, ids, vals, nBias));
     if (!h) throw this.engine.lastError();
     return new Session(this, h);
   }
+
 
   /**
    * Bytes a session with these options would need (weights, KV cache, scratch, total), computed
@@ -194,6 +187,49 @@ export class Model {
     this.handle = 0;
     if (this._tokenizer) this._tokenizer.handle = 0;
   }
+}
+
+/**
+ * Logit bias: token id → value added to its logit; an object, a Map, or [id, value] pairs.
+ * @typedef {Record<number, number> | Map<number, number> | [number, number][]} LogitBias
+ */
+
+/**
+ * Writes session options (in src/wasm/exports.c's JS_OPT_* order; NaN = default) and the logit
+ * bias into WASM memory for the duration of `call`.
+ * @param {any} m @param {Record<string, any>} opts
+ * @param {(ptr: number, n: number, biasIds: number, biasValues: number, nBias: number) => number} call
+ */
+function withSessionOptions(m, opts, call) {
+  const values = [opts.nCtx, opts.nBatch, opts.threads ?? 1, opts.temperature, opts.seed,
+    opts.ignoreEos === undefined ? undefined : Number(opts.ignoreEos), opts.topK, opts.topP, opts.minP,
+    opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget,
+    opts.kvType === undefined ? undefined : ({ f16: 1, f32: 2 })[/** @type {'f16' | 'f32'} */ (opts.kvType)] ?? -1]
+    .map((v) => (v === undefined ? NaN : Number(v)));
+  const bias = biasPairs(opts.logitBias);
+  const ptr = m._malloc(values.length * 8);
+  const ids = m._malloc(Math.max(1, bias.length) * 4);
+  const vals = m._malloc(Math.max(1, bias.length) * 4);
+  try {
+    m.HEAPF64.set(values, ptr >> 3);
+    bias.forEach(([id, v], i) => { m.HEAP32[(ids >> 2) + i] = id; m.HEAPF32[(vals >> 2) + i] = v; });
+    return call(ptr, values.length, ids, vals, bias.length);
+  } finally {
+    m._free(ptr);
+    m._free(ids);
+    m._free(vals);
+  }
+}
+
+/** @param {LogitBias | undefined} b @returns {[number, number][]} */
+function biasPairs(b) {
+  if (b === undefined || b === null) return [];
+  const pairs = b instanceof Map ? [...b.entries()] : Array.isArray(b) ? b : Object.entries(b).map(([k, v]) => [Number(k), v]);
+  return pairs.map(([id, v]) => {
+    // ids outside int32 or the vocabulary are rejected by the engine with the id in the message
+    const n = Number(id);
+    return [Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 ? n : -1, Number(v)];
+  });
 }
 
 export class Session {
@@ -224,6 +260,16 @@ export class Session {
     } finally {
       m._free(ptr);
     }
+  }
+
+  /**
+   * Changes the sampling options (temperature, topK, topP, minP, penalties, penaltyLastN, seed,
+   * ignoreEos, logitBias) and keeps the context. Options left out take the engine's defaults.
+   * @param {Record<string, any>} opts
+   */
+  setSampling(opts) {
+    const m = this.mod;
+    this.check(withSessionOptions(m, opts, (ptr, n, ids, vals, nBias) => m._sm_js_session_set_sampling(this.handle, ptr, n, ids, vals, nBias)));
   }
 
   /** @returns {number | null} the next token, or null when generation is done */

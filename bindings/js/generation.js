@@ -8,6 +8,7 @@
 import { AbortError, SmallMindError, TimeoutError, SM_ERR_INVALID_ARG } from './errors.js';
 import { StopMatcher } from './stop-strings.js';
 import { heapU8 } from './model-loader.js';
+import { isPartsPrompt, tokenizeChatParts } from './chat-tokens.js';
 
 /** Lets queued messages (abort, credit) run. setImmediate where it exists; a MessageChannel
  * round trip in browsers (setTimeout would be clamped to 4 ms after a few nestings). */
@@ -39,7 +40,8 @@ export const yieldNow = (() => {
 /**
  * @param {object} a
  * @param {import('./engine.js').Model} a.model
- * @param {string | number[]} a.prompt text, or token ids fed as given
+ * @param {string | number[] | {parts: {text: string, special: boolean}[]}} a.prompt text, token ids
+ *   fed as given, or a rendered chat (chat.js): template parts parsed for special tokens, contents not
  * @param {Record<string, any>} a.options validated by options.js
  * @param {number} a.threads
  * @param {AbortSignal} a.signal
@@ -59,6 +61,9 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
   if (typeof prompt === 'string') {
     if (!tok) throw new SmallMindError('this model file has no tokenizer; pass the prompt as token ids', SM_ERR_INVALID_ARG);
     ids = tok.tokenize(prompt, { addSpecial: o.addSpecial ?? true, parseSpecial: o.parseSpecial ?? true });
+  } else if (isPartsPrompt(prompt)) {
+    if (!tok) throw new SmallMindError('this model file has no tokenizer, so it cannot chat', SM_ERR_INVALID_ARG);
+    ids = tokenizeChatParts(tok, prompt.parts);
   } else {
     ids = prompt;
   }
@@ -75,6 +80,8 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
   });
   const decoder = tok?.createDecoder({ continuation: true }) ?? null;
   const stops = new StopMatcher(o.stop ?? []);
+  // stopTokens (and a chat template's end-of-turn token): end the generation like EOS, never emitted
+  const stopTokens = new Set(o.stopTokens ?? []);
   const maxTokens = o.maxTokens ?? 256;
   const batch = o.batchSize ?? 64;
   try {
@@ -98,6 +105,7 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
         reason = session.nPast >= nCtx ? 'contextFull' : 'eos';
         break;
       }
+      if (stopTokens.has(t)) { reason = 'eos'; break; }
       n++;
       if (n === 1) tFirst = performance.now();
       const text = decoder ? decoder.push(t) : '';

@@ -14,13 +14,15 @@
  * @property {number} weightBytes
  * @property {{kind: string, pre: string, vocabSize: number, bos: number, eos: number, eot: number} | null} tokenizer
  * @property {boolean} hasChatTemplate the file carries tokenizer.chat_template
+ * @property {string | null} chatTemplate that template (Jinja), or null
  * @property {{variant: 'simd' | 'mt', threads: number, version: string, runtime: string, inWorker: boolean}} engine
  * @property {{enabled: boolean, hit?: boolean, stored?: boolean, reason?: string, error?: {name: string, message: string}, discarded?: string}} cache
  */
 
 /**
  * @param {import('./engine.js').Model} model @param {import('./engine.js').Engine} engine
- * @param {number} threads @param {{fileBytes: number, cache: any, inWorker: boolean}} facts @param {string} runtime
+ * @param {number} threads @param {{fileBytes: number, cache: any, inWorker: boolean, chatTemplate?: string | null}} facts
+ * @param {string} runtime
  * @returns {ModelInfo}
  */
 export function describeModel(model, engine, threads, facts, runtime) {
@@ -41,7 +43,8 @@ export function describeModel(model, engine, threads, facts, runtime) {
     fileSize: i.file_bytes ?? facts.fileBytes,
     weightBytes: i.weight_bytes,
     tokenizer: t ? { kind: t.kind, pre: t.pre, vocabSize: t.n_tokens, bos: t.bos, eos: t.eos, eot: t.eot } : null,
-    hasChatTemplate: !!i.has_chat_template,
+    hasChatTemplate: !!i.has_chat_template || typeof facts.chatTemplate === 'string',
+    chatTemplate: facts.chatTemplate ?? null,
     engine: { variant: /** @type {'simd' | 'mt'} */ (engine.variant), threads, version: engine.version, runtime,
       inWorker: facts.inWorker },
     cache: facts.cache,

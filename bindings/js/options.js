@@ -9,6 +9,7 @@
  * @property {number} [repeatPenalty] @property {number} [frequencyPenalty] @property {number} [presencePenalty]
  * @property {number} [penaltyLastN] @property {number} [seed] default: a random seed, reported in metrics
  * @property {string[]} [stop] stop strings (never emitted)
+ * @property {number[]} [stopTokens] token ids that end the generation like EOS (never emitted)
  * @property {number} [maxDurationMs] end with a TimeoutError after this long
  * @property {boolean} [ignoreEos] keep going past end-of-generation tokens
  * @property {boolean} [addSpecial] add BOS as the model asks (default true for text prompts)
@@ -36,7 +37,7 @@ const NUMERIC = /** @type {const} */ ({
   batchSize: ['int', 1, 2 ** 31 - 1],
 });
 const BOOLEAN = ['ignoreEos', 'addSpecial', 'parseSpecial'];
-const CLIENT_ONLY = ['signal', 'onMetrics', 'stop'];
+const CLIENT_ONLY = ['signal', 'onMetrics', 'stop', 'stopTokens'];
 
 /**
  * @param {any} value @param {string} name @param {'int' | 'num'} kind @param {number} min @param {number} max
@@ -79,6 +80,12 @@ export function checkGenerateOptions(opts = {}) {
       throw new TypeError("option 'stop' must be a non-empty string or an array of non-empty strings");
     }
     wire.stop = [...stop];
+  }
+  if (opts.stopTokens !== undefined) {
+    if (!Array.isArray(opts.stopTokens) || opts.stopTokens.some((t) => !Number.isInteger(t) || t < 0 || t > 2 ** 31 - 1)) {
+      throw new TypeError("option 'stopTokens' must be an array of token ids (non-negative integers)");
+    }
+    wire.stopTokens = [...opts.stopTokens];
   }
   if (opts.signal !== undefined && !(opts.signal && typeof opts.signal.aborted === 'boolean' && typeof opts.signal.addEventListener === 'function')) {
     throw new TypeError("option 'signal' must be an AbortSignal");

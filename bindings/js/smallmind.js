@@ -13,11 +13,14 @@ import { AbortError, SmallMindError, SM_ERR_INVALID_ARG, isAbortError } from './
 import { EngineClient } from './client.js';
 import { resolveSources } from './sources.js';
 import { checkGenerateOptions, checkLoadOptions } from './options.js';
+import { checkMessages, checkChatTemplate } from './chat-messages.js';
 
 /** @typedef {import('./sources.js').ModelSource} ModelSource */
 /** @typedef {import('./model-info.js').ModelInfo} ModelInfo */
 /** @typedef {import('./options.js').GenerateOptions} GenerateOptions */
 /** @typedef {import('./generation.js').GenerationMetrics} GenerationMetrics */
+/** @typedef {import('./chat-messages.js').ChatMessage} ChatMessage */
+/** @typedef {GenerateOptions & {chatTemplate?: string}} ChatOptions */
 
 /**
  * @typedef {object} LoadOptions
@@ -107,6 +110,8 @@ export class SmallMindModel {
     this.disposed = false;
     /** @type {Set<GenerationStream>} */
     this.streams = new Set();
+    /** @type {{ids: Record<string, number>, bos: string | null, eos: string | null, known: boolean} | null} chat(): vocabulary facts */
+    this.vocabCache = null;
   }
 
   /** @returns {ModelInfo} */
@@ -141,6 +146,62 @@ export class SmallMindModel {
     const stream = new GenerationStream(this, p, wire, signal, onMetrics);
     this.streams.add(stream);
     return stream;
+  }
+
+  /**
+   * Streams the assistant's reply to a conversation, like generate(). The prompt is the model's
+   * own chat template (tokenizer.chat_template) or, for a file without one, a built-in format
+   * chosen from the vocabulary, name and architecture; `chatTemplate` overrides either (a Jinja
+   * template or 'llama3', 'llama2', 'phi3', 'chatml', 'mistral', 'gemma'). Special-token text in
+   * the template is parsed; in message contents it stays text. The generation also ends at the
+   * template's end-of-turn token (unless ignoreEos).
+   * @param {ChatMessage[]} messages
+   * @param {ChatOptions} [options] generate()'s options (but addSpecial, parseSpecial) and chatTemplate
+   * @returns {AsyncIterableIterator<string> & {metrics: Promise<GenerationMetrics>}}
+   */
+  chat(messages, options = {}) {
+    this.checkLive();
+    const msgs = checkMessages(messages);
+    if (options === null || typeof options !== 'object') throw new TypeError('chat options must be an object');
+    const { chatTemplate, ...rest } = options;
+    const template = checkChatTemplate(chatTemplate);
+    for (const name of /** @type {const} */ (['addSpecial', 'parseSpecial'])) {
+      if (rest[name] !== undefined) throw new TypeError(`option '${name}' does not apply to chat(): the chat template decides the special tokens`);
+    }
+    const { wire, signal, onMetrics } = checkGenerateOptions(rest);
+    const info = this.infoValue;
+    if (!info.tokenizer) {
+      throw new SmallMindError('this model file has no tokenizer (no tokenizer.* metadata), so it cannot chat; use generate() with token ids', SM_ERR_INVALID_ARG);
+    }
+    // rendered when the call's turn in the queue comes: the Jinja engine loads on the first chat
+    const prepare = async () => {
+      const { prepareChat } = await import('./chat.js');
+      const { prompt, options: o } = await prepareChat({ messages: msgs, chatTemplate: template, info, options: wire,
+        vocab: (texts) => this.chatVocab(texts) });
+      return { prompt, options: o };
+    };
+    const stream = new GenerationStream(this, prepare, wire, signal, onMetrics);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * Which texts are single tokens of the vocabulary, and the BOS/EOS texts; cached. Called from
+   * a queued call (it does not queue itself).
+   * @param {string[]} texts
+   * @returns {Promise<{ids: Record<string, number>, bos: string | null, eos: string | null}>}
+   */
+  async chatVocab(texts) {
+    const c = (this.vocabCache ??= { ids: {}, bos: null, eos: null, known: false });
+    const need = texts.filter((t) => !Object.hasOwn(c.ids, t));
+    if (need.length || !c.known) {
+      const r = await this.client.call('chatVocab', { texts: need }).promise;
+      need.forEach((t, i) => { c.ids[t] = r.ids[i]; });
+      c.bos = r.bos;
+      c.eos = r.eos;
+      c.known = true;
+    }
+    return { ids: c.ids, bos: c.bos, eos: c.eos };
   }
 
   /**
@@ -257,13 +318,21 @@ function checkPrompt(prompt) {
 }
 
 /**
- * One generate() call: an async iterator over pieces the engine host streams, with credit-based
- * flow control (the host sends at most protocol.js's INITIAL_CREDIT pieces ahead of the reader).
+ * @typedef {string | number[] | {parts: {text: string, special: boolean}[]}} WirePrompt
+ * @typedef {() => Promise<{prompt: WirePrompt, options: Record<string, any>}>} PromptSource
+ */
+
+/**
+ * One generate() or chat() call: an async iterator over pieces the engine host streams, with
+ * credit-based flow control (the host sends at most protocol.js's INITIAL_CREDIT pieces ahead of
+ * the reader).
  * @implements {AsyncIterableIterator<string>}
  */
 class GenerationStream {
   /**
-   * @param {SmallMindModel} model @param {string | number[]} prompt @param {Record<string, any>} options
+   * @param {SmallMindModel} model @param {WirePrompt | PromptSource} prompt a prompt, or a function
+   *   that makes one (and the options) when the call's turn comes
+   * @param {Record<string, any>} options
    * @param {AbortSignal | undefined} signal @param {Function | undefined} onMetrics
    */
   constructor(model, prompt, options, signal, onMetrics) {
@@ -295,7 +364,27 @@ class GenerationStream {
     signal?.addEventListener('abort', onAbort, { once: true });
     this.done = model.enqueue(async () => {
       if (this.finished) return;
-      const call = model.client.call('generate', { prompt, options }, {
+      let wirePrompt = prompt;
+      let wireOptions = options;
+      if (typeof prompt === 'function') {
+        try {
+          ({ prompt: wirePrompt, options: wireOptions } = await prompt());
+        } catch (e) {
+          failMetrics(/** @type {Error} */ (e));
+          this.finish(/** @type {Error} */ (e));
+          signal?.removeEventListener('abort', onAbort);
+          model.streams.delete(this);
+          return;
+        }
+        if (this.finished) {
+          // cancelled while the prompt was being made
+          failMetrics(this.error ?? new AbortError('the generation was cancelled'));
+          signal?.removeEventListener('abort', onAbort);
+          model.streams.delete(this);
+          return;
+        }
+      }
+      const call = model.client.call('generate', { prompt: wirePrompt, options: wireOptions }, {
         onEvent: (ev) => {
           // after an abort, pieces still in flight are dropped: the reader sees the AbortError next
           if (ev.type !== 'piece' || this.cancelled) return;

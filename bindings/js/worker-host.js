@@ -15,6 +15,8 @@ import { openUrl, openPath, PushSource } from './host-sources.js';
 import { runGeneration } from './generation.js';
 import { evaluateText, healthCheck } from './evaluate.js';
 import { describeModel } from './model-info.js';
+import { modelMetaString } from './gguf-meta.js';
+import { chatVocab } from './chat-tokens.js';
 
 /** @typedef {import('./protocol.js').Port} Port */
 /** @typedef {import('./host-sources.js').SourceSpec} SourceSpec */
@@ -67,7 +69,9 @@ export function serveEngine(port, opts = {}) {
         await cache.abortAll();
         throw asLoadError(e);
       }
-      loadFacts = { fileBytes: files.reduce((s, f) => s + f.size, 0), cache: await cache.commitAll(files), inWorker };
+      // engines before has_chat_template in their info JSON: look anyway
+      const chatTemplate = /** @type {any} */ (model.info).has_chat_template !== false ? modelMetaString(engine.mod, model.handle, files[0], 'tokenizer.chat_template') : null;
+      loadFacts = { fileBytes: files.reduce((s, f) => s + f.size, 0), cache: await cache.commitAll(files), inWorker, chatTemplate };
       return describeModel(model, engine, threads, loadFacts, env.runtime);
     },
 
@@ -109,6 +113,11 @@ export function serveEngine(port, opts = {}) {
 
     async detokenize(args) {
       return requireTokenizer().detokenize(args.tokens, { renderSpecial: args.renderSpecial });
+    },
+
+    /** chat(): which texts are single tokens, and the BOS/EOS texts (chat-tokens.js) */
+    async chatVocab(args) {
+      return chatVocab(requireTokenizer(), args.texts);
     },
 
     async dispose() {

@@ -107,7 +107,17 @@ static sm_status new_sampler(const sm_model *model, const sm_session_params *p, 
     sp.presence_penalty = p->presence_penalty;
     sp.penalty_last_n = p->penalty_last_n;
     sp.seed = p->seed;
+    sp.bias_ids = p->bias_ids;
+    sp.bias_values = p->bias_values;
+    sp.n_bias = p->n_bias;
     return sm_sampler_new(model->hp.n_vocab, &sp, out, err);
+}
+
+/* The caller's bias arrays are copied into the sampler; the session keeps no pointer to them. */
+static void forget_bias(sm_session_params *p) {
+    p->bias_ids = NULL;
+    p->bias_values = NULL;
+    p->n_bias = 0;
 }
 
 sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_session **out,
@@ -124,6 +134,7 @@ sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_se
     if (!s) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating a session");
     s->model = model;
     s->params = p;
+    forget_bias(&s->params);
     atomic_init(&s->cancel, 0);
     /* the sampler first: it validates the sampling options before anything large is allocated */
     st = new_sampler(model, &p, &s->sampler, err);
@@ -227,6 +238,30 @@ sm_status sm_session_rewind(sm_session *s, int32_t n_keep) {
     /* the penalty window is rebuilt from the tokens that remain (the RNG restarts from the seed) */
     sm_sampler_reset(s->sampler);
     for (int32_t i = 0; i < n_keep; i++) sm_sampler_accept(s->sampler, s->history[i]);
+    return SM_OK;
+}
+
+sm_status sm_session_set_sampling(sm_session *s, const sm_session_params *params) {
+    if (!s) return SM_ERR_INVALID_ARG;
+    if (!params) return fail(s, SM_ERR_INVALID_ARG, "params must not be NULL");
+    sm_sampler *next = NULL;
+    sm_error e;
+    sm_status st = new_sampler(s->model, params, &next, &e);
+    if (st != SM_OK) return fail(s, st, e.msg);
+    sm_sampler_free(s->sampler);
+    s->sampler = next;
+    sm_session_params *p = &s->params;
+    p->temperature = params->temperature;
+    p->top_k = params->top_k;
+    p->top_p = params->top_p;
+    p->min_p = params->min_p;
+    p->repeat_penalty = params->repeat_penalty;
+    p->frequency_penalty = params->frequency_penalty;
+    p->presence_penalty = params->presence_penalty;
+    p->penalty_last_n = params->penalty_last_n;
+    p->seed = params->seed;
+    p->ignore_eos = params->ignore_eos;
+    for (int32_t i = 0; i < s->n_past; i++) sm_sampler_accept(s->sampler, s->history[i]);
     return SM_OK;
 }
 

@@ -28,7 +28,10 @@ const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
 const char *sm_js_model_info(const sm_model *m);
 const char *sm_js_model_estimate(const sm_model *m, int32_t n_ctx, int32_t n_batch, int32_t n_threads);
-sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts);
+sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts, const int32_t *bias_ids,
+                              const float *bias_values, int32_t n_bias);
+int32_t sm_js_session_set_sampling(sm_session *s, const double *opts, int32_t n_opts,
+                                   const int32_t *bias_ids, const float *bias_values, int32_t n_bias);
 sm_tokenizer *sm_js_tokenizer_load(const void *data, size_t size);
 const char *sm_js_tokenizer_info(const sm_tokenizer *tok);
 int32_t sm_js_tokenize(const sm_tokenizer *tok, const char *text, size_t len, uint32_t flags,
@@ -140,7 +143,10 @@ static int32_t js_i32(double v) { return v >= -2147483648.0 && v <= 2147483647.0
 /* Unsigned 64-bit from JS: negatives become 1 (no budget fits), huge values saturate. */
 static uint64_t js_u64(double v) { return v < 0 ? 1 : v >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)v; }
 
-EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts) {
+/* Session parameters from JS's number array and logit bias arrays (bias_ids/bias_values in WASM
+ * memory, [n_bias] each; the session copies them). */
+static sm_session_params params_from_js(const double *opts, int32_t n_opts, const int32_t *bias_ids,
+                                        const float *bias_values, int32_t n_bias) {
     sm_session_params p = sm_session_default_params();
     double v[JS_OPT_COUNT];
     for (int i = 0; i < JS_OPT_COUNT; i++) v[i] = i < n_opts ? opts[i] : NAN;
@@ -161,9 +167,27 @@ EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, const double *op
     JS_SET(memory_budget, JS_OPT_MEMORY_BUDGET, js_u64);
     JS_SET(kv_type, JS_OPT_KV_TYPE, js_i32);
 #undef JS_SET
+    p.bias_ids = bias_ids;
+    p.bias_values = bias_values;
+    p.n_bias = n_bias;
+    return p;
+}
+
+EMSCRIPTEN_KEEPALIVE sm_session *sm_js_session_new(sm_model *m, const double *opts, int32_t n_opts,
+                                                   const int32_t *bias_ids, const float *bias_values,
+                                                   int32_t n_bias) {
+    sm_session_params p = params_from_js(opts, n_opts, bias_ids, bias_values, n_bias);
     sm_session *s = NULL;
     sm_session_new(m, &p, &s, &last_error);
     return s;
+}
+
+/* sm_session_set_sampling from the same arrays; the error text is in sm_session_last_error. */
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_session_set_sampling(sm_session *s, const double *opts, int32_t n_opts,
+                                                        const int32_t *bias_ids, const float *bias_values,
+                                                        int32_t n_bias) {
+    sm_session_params p = params_from_js(opts, n_opts, bias_ids, bias_values, n_bias);
+    return sm_session_set_sampling(s, &p);
 }
 
 /* Tokenizers. The file bytes must outlive the tokenizer (token texts are views into them). */

@@ -456,6 +456,61 @@ static void test_sampling(void) {
     free_model(&t);
 }
 
+/* Logit bias bans and forces tokens; set_sampling changes the options mid-conversation without
+ * touching the context, and a rejected change keeps the old sampler. */
+static void test_bias_and_set_sampling(void) {
+    gb_llama spec = gb_llama_default();
+    spec.eos = -1;
+    tmodel t = make_model(&spec);
+    int32_t toks[4], greedy[8], tok = -1;
+    prompt(toks, 4, t.n_vocab, 8);
+    generate(&t, 0.0f, 1, greedy, 8);
+
+    /* ban the greedy first pick: the first token changes */
+    sm_session_params p = sm_session_default_params();
+    p.n_ctx = 64;
+    const int32_t ban_id[1] = {greedy[0]};
+    const float ban_val[1] = {-INFINITY};
+    p.bias_ids = ban_id, p.bias_values = ban_val, p.n_bias = 1;
+    sm_session *s = NULL;
+    CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
+    CHECK_EQ(sm_session_decode(s, toks, 4), SM_OK);
+    CHECK_EQ(sm_session_step(s, &tok), SM_OK);
+    CHECK(tok != greedy[0]);
+    sm_session_free(s);
+
+    /* greedy session, then a bias forcing token 3 set mid-way: the context is kept (n_past) and
+     * every following pick is 3 */
+    s = new_session(&t, 64, 64, 1);
+    CHECK_EQ(sm_session_decode(s, toks, 4), SM_OK);
+    CHECK_EQ(sm_session_step(s, &tok), SM_OK);
+    CHECK_EQ(tok, greedy[0]);
+    const int32_t force_id[1] = {3};
+    const float force_val[1] = {1e4f};
+    sm_session_params q = sm_session_default_params();
+    q.bias_ids = force_id, q.bias_values = force_val, q.n_bias = 1;
+    CHECK_EQ(sm_session_set_sampling(s, &q), SM_OK);
+    CHECK_EQ(sm_session_n_past(s), 5);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(sm_session_step(s, &tok), SM_OK);
+        CHECK_EQ(tok, 3);
+    }
+    /* a bad option is refused and the forcing sampler stays */
+    sm_session_params bad = sm_session_default_params();
+    bad.top_p = 1.5f;
+    CHECK_EQ(sm_session_set_sampling(s, &bad), SM_ERR_INVALID_ARG);
+    CHECK(strstr(sm_session_last_error(s), "top_p") != NULL);
+    CHECK_EQ(sm_session_step(s, &tok), SM_OK);
+    CHECK_EQ(tok, 3);
+    /* back to greedy: same as a fresh greedy session given the same context */
+    sm_session_params g = sm_session_default_params();
+    CHECK_EQ(sm_session_set_sampling(s, &g), SM_OK);
+    CHECK_EQ(sm_session_set_sampling(NULL, &g), SM_ERR_INVALID_ARG);
+    CHECK_EQ(sm_session_set_sampling(s, NULL), SM_ERR_INVALID_ARG);
+    sm_session_free(s);
+    free_model(&t);
+}
+
 /* ---- cancellation ----------------------------------------------------------------------------- */
 
 #ifndef __EMSCRIPTEN__
@@ -821,6 +876,7 @@ int main(void) {
     test_batching();
     test_threads();
     test_sampling();
+    test_bias_and_set_sampling();
     test_cancel();
     test_reference();
     return sm_check_report("test_session");
