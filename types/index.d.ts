@@ -64,6 +64,10 @@ export interface GenerateOptions {
   contextSize?: number;
   /** prompt tokens per forward pass (default 64) */
   batchSize?: number;
+  /** token id → added to its logit before sampling; -Infinity bans the token */
+  logitBias?: Record<number, number> | Map<number, number> | [number, number][];
+  /** KV cache elements: 'f16' (default) or 'f32' (exact, twice the memory) */
+  kvType?: 'f16' | 'f32';
   signal?: AbortSignal;
   onMetrics?: (metrics: GenerationMetrics) => void;
 }
@@ -85,6 +89,8 @@ export interface ChatOptions extends Omit<GenerateOptions, 'addSpecial' | 'parse
 
 export interface GenerationMetrics {
   promptTokens: number;
+  /** prompt tokens a session already had in its KV cache (not processed again) */
+  cachedTokens: number;
   generatedTokens: number;
   timeToFirstTokenMs: number;
   prefillTokensPerSecond: number;
@@ -161,9 +167,38 @@ export declare class SmallMindModel {
   health(options?: { maxForwardMs?: number }): Promise<HealthReport>;
   estimateMemory(options?: { contextSize?: number; batchSize?: number }): Promise<{
     weights: number; kvCache: number; scratch: number; total: number; contextSize: number }>;
+  /** the file's header: every metadata key in file order and the tensor table */
+  inspect(): Promise<ModelInspection>;
+  /** a conversation keeping its KV cache between calls (the common prefix is not processed again) */
+  createSession(options?: { name?: string; contextSize?: number; kvType?: 'f16' | 'f32'; contextShift?: boolean }): SmallMindSession;
+  /** WASM memory size, bytes allocated in it, sessions and the tokens they cache */
+  memoryUsage(): Promise<{ wasmBytes: number; heapUsed: number; sessions: number; cachedTokens: number }>;
   dispose(): Promise<void>;
   readonly disposed: boolean;
 }
+
+export declare class SmallMindSession {
+  private constructor();
+  readonly name: string;
+  /** `prompt` is the whole text (or ids) so far */
+  generate(prompt: string | ArrayLike<number>, options?: Omit<GenerateOptions, 'contextSize' | 'kvType'>): GenerationStream;
+  chat(messages: ChatMessage[], options?: Omit<ChatOptions, 'contextSize' | 'kvType'>): GenerationStream;
+  reset(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A model file's header (model.inspect()). Arrays show their element type, length and first 16
+ * elements; strings over 64 KiB are cut and marked `truncated`. */
+export interface ModelInspection {
+  version: number;
+  alignment: number;
+  dataOffset: number;
+  parts: number;
+  metadata: { key: string; type: string; value: MetadataValue; truncated?: boolean }[];
+  /** shape: innermost dimension first; bytes as stored; offset in the data section */
+  tensors: { name: string; type: string; shape: number[]; bytes: number; offset: number }[];
+}
+export type MetadataValue = string | number | boolean | null | { elementType: string; length: number; head: MetadataValue[] };
 
 export interface ModelCacheApi {
   list(): Promise<{ url: string; size: number; storedAt: number }[]>;
@@ -226,6 +261,7 @@ export declare class Model {
   readonly tokenizer: Tokenizer | null;
   createSession(options?: Record<string, number | boolean | string | undefined>): Session;
   estimateMemory(options?: { nCtx?: number; nBatch?: number; threads?: number }): { weights: number; kv_cache: number; scratch: number; total: number };
+  inspect(): ModelInspection;
   free(): void;
 }
 export declare class Session {

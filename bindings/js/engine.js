@@ -10,6 +10,16 @@ import { SmallMindError } from './errors.js';
 import { Tokenizer } from './tokenizer.js';
 import { loadWasm } from './wasm-loader.js';
 
+/**
+ * @typedef {{elementType: string, length: number, head: unknown[]}} MetadataArray
+ * @typedef {object} ModelInspection Model.inspect(): a model file's header
+ * @property {number} version GGUF version @property {number} alignment @property {number} dataOffset
+ * @property {number} parts files (split GGUF)
+ * @property {{key: string, type: string, value: string | number | boolean | null | MetadataArray, truncated?: boolean}[]} metadata
+ *   in file order; type is GGUF's ('UINT32', 'STRING', 'ARRAY', ...)
+ * @property {{name: string, type: string, shape: number[], bytes: number, offset: number}[]} tensors
+ */
+
 const SM_OK = 0;
 const WASM_ADDRESS_SPACE = 2 ** 32;
 const SM_DONE = 1;
@@ -175,6 +185,36 @@ export class Model {
     return JSON.parse(m.UTF8ToString(m._sm_js_model_estimate(this.handle, opts.nCtx ?? 0, opts.nBatch ?? 0, opts.threads ?? 1)));
   }
 
+  /**
+   * The file's whole header: every metadata key in file order (arrays as their element type,
+   * length and first 16 elements; strings over 64 KiB cut, marked `truncated`) and the tensor
+   * table (shape innermost dimension first, bytes as stored, offset in the data section).
+   * @returns {ModelInspection}
+   */
+  inspect() {
+    const m = this.engine.mod;
+    if (typeof m._sm_js_model_inspect !== 'function') throw new SmallMindError('this engine build cannot list a model\'s metadata (rebuild the WASM modules)', -4);
+    const ptr = m._sm_js_model_inspect(this.handle);
+    if (!ptr) throw new SmallMindError('out of WASM memory listing the model\'s metadata', -2);
+    let raw;
+    try {
+      raw = JSON.parse(m.UTF8ToString(ptr));
+    } finally {
+      m._sm_js_free(ptr);
+    }
+    /** @param {any} v @returns {any} */
+    const arrayValue = (v) => ({ elementType: v.element_type, length: v.length,
+      head: v.element_type === 'ARRAY' ? v.head.map((/** @type {any} */ x) => (x ? arrayValue(x) : x))
+        : v.element_type === 'FLOAT32' ? v.head.map(shortestF32) : v.head });
+    return {
+      version: raw.version, alignment: raw.alignment, dataOffset: raw.data_offset, parts: raw.n_parts,
+      metadata: raw.metadata.map((/** @type {any} */ e) => ({ key: e.key, type: e.type,
+        value: e.type === 'ARRAY' ? arrayValue(e.value) : e.type === 'FLOAT32' ? shortestF32(e.value) : e.value,
+        ...(e.truncated ? { truncated: true } : {}) })),
+      tensors: raw.tensors,
+    };
+  }
+
   free() {
     if (!this.handle) return;
     const m = this.engine.mod;
@@ -230,6 +270,18 @@ function biasPairs(b) {
     const n = Number(id);
     return [Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 ? n : -1, Number(v)];
   });
+}
+
+/** The shortest decimal that reads back as the same float32 (1e-5, not 0.00000999999975).
+ * @param {number | null} x */
+function shortestF32(x) {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return x;
+  const f = Math.fround(x);
+  for (let p = 1; p < 9; p++) {
+    const y = Number(f.toPrecision(p));
+    if (Math.fround(y) === f) return y;
+  }
+  return f;
 }
 
 export class Session {

@@ -26,6 +26,7 @@ export const SM_ERR_INVALID_ARG = -1;
 export const SM_ERR_NOMEM = -2;
 export const SM_ERR_FORMAT = -3;
 export const SM_ERR_UNSUPPORTED = -4;
+export const SM_ERR_CONTEXT_FULL = -5;
 export const SM_ERR_CANCELLED = -6;
 export const SM_ERR_BUSY = -7;
 

@@ -5,7 +5,7 @@
 // message from the client is seen within one decoding step; `emit` waits when the client has not
 // consumed earlier pieces (credit-based flow control), so a slow reader never queues unbounded text.
 
-import { AbortError, SmallMindError, TimeoutError, SM_ERR_INVALID_ARG } from './errors.js';
+import { AbortError, SmallMindError, TimeoutError, SM_ERR_INVALID_ARG, SM_ERR_CONTEXT_FULL } from './errors.js';
 import { StopMatcher } from './stop-strings.js';
 import { heapU8 } from './model-loader.js';
 import { isPartsPrompt, tokenizeChatParts } from './chat-tokens.js';
@@ -28,6 +28,7 @@ export const yieldNow = (() => {
 /**
  * @typedef {object} GenerationMetrics
  * @property {number} promptTokens @property {number} generatedTokens
+ * @property {number} cachedTokens prompt tokens a session already had in its KV cache (not processed again)
  * @property {number} timeToFirstTokenMs from the start of the call to the first sampled token
  * @property {number} prefillTokensPerSecond @property {number} decodeTokensPerSecond
  * @property {number} totalMs @property {number} peakMemoryBytes WASM memory size (it never shrinks)
@@ -46,9 +47,11 @@ export const yieldNow = (() => {
  * @param {number} a.threads
  * @param {AbortSignal} a.signal
  * @param {(text: string) => Promise<void>} a.emit resolves when the client has room for more
+ * @param {Conversation} [a.conv] a session kept between calls: the prompt's longest common prefix
+ *   with the tokens already in its KV cache is not processed again
  * @returns {Promise<GenerationMetrics>}
  */
-export async function runGeneration({ model, prompt, options: o, threads, signal, emit }) {
+export async function runGeneration({ model, prompt, options: o, threads, signal, emit, conv }) {
   const t0 = performance.now();
   const deadline = o.maxDurationMs !== undefined ? t0 + o.maxDurationMs : Infinity;
   const check = () => {
@@ -67,17 +70,35 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
   } else {
     ids = prompt;
   }
-  const nCtx = o.contextSize ?? Math.min(model.info.n_ctx_train, 4096);
+  const nCtx = conv ? conv.nCtx : o.contextSize ?? Math.min(model.info.n_ctx_train, 4096);
   if (ids.length === 0) throw new SmallMindError('the prompt is empty (no tokens)', SM_ERR_INVALID_ARG);
   if (ids.length >= nCtx) {
-    throw new SmallMindError(`the prompt has ${ids.length} tokens but the context holds ${nCtx}; shorten it or raise contextSize`, -5);
+    throw new SmallMindError(`the prompt has ${ids.length} tokens but the context holds ${nCtx}; shorten it or raise contextSize`, SM_ERR_CONTEXT_FULL);
+  }
+  // a context shift asks for room to answer as well (smallmind.js drops old turns and retries)
+  if (o.reserve && ids.length + o.reserve > nCtx) {
+    throw new SmallMindError(`the prompt has ${ids.length} tokens and the answer needs ${o.reserve} more, but the context holds ${nCtx}`, SM_ERR_CONTEXT_FULL);
   }
   const seed = o.seed ?? ((Math.random() * 2 ** 32) >>> 0);
-  const session = model.createSession({
-    nCtx, nBatch: o.batchSize, threads, temperature: o.temperature, seed, ignoreEos: o.ignoreEos,
-    topK: o.topK, topP: o.topP, minP: o.minP, repeatPenalty: o.repeatPenalty, frequencyPenalty: o.frequencyPenalty,
-    presencePenalty: o.presencePenalty, penaltyLastN: o.penaltyLastN,
-  });
+  const sampling = {
+    temperature: o.temperature, seed, ignoreEos: o.ignoreEos, topK: o.topK, topP: o.topP, minP: o.minP,
+    repeatPenalty: o.repeatPenalty, frequencyPenalty: o.frequencyPenalty, presencePenalty: o.presencePenalty,
+    penaltyLastN: o.penaltyLastN, logitBias: o.logitBias,
+  };
+  /** @type {import('./engine.js').Session} */
+  let session;
+  let reused = 0;
+  if (conv) {
+    session = conv.session;
+    reused = commonPrefix(conv.tokens, ids);
+    // at least one token is decoded: its logits choose the first new token
+    if (reused >= ids.length) reused = ids.length - 1;
+    session.rewind(reused);
+    conv.tokens.length = reused;
+    session.setSampling(sampling);
+  } else {
+    session = model.createSession({ nCtx, nBatch: o.batchSize, threads, kvType: o.kvType, ...sampling });
+  }
   const decoder = tok?.createDecoder({ continuation: true }) ?? null;
   const stops = new StopMatcher(o.stop ?? []);
   // stopTokens (and a chat template's end-of-turn token): end the generation like EOS, never emitted
@@ -86,9 +107,11 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
   const batch = o.batchSize ?? 64;
   try {
     // prefill in batches, yielding between them so an abort lands within one batch
-    for (let i = 0; i < ids.length; i += batch) {
+    for (let i = reused; i < ids.length; i += batch) {
       check();
-      session.decode(Array.prototype.slice.call(ids, i, Math.min(ids.length, i + batch)));
+      const chunk = Array.prototype.slice.call(ids, i, Math.min(ids.length, i + batch));
+      session.decode(chunk);
+      conv?.tokens.push(...chunk);
       await yieldNow();
     }
     const tPrefill = performance.now();
@@ -105,6 +128,7 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
         reason = session.nPast >= nCtx ? 'contextFull' : 'eos';
         break;
       }
+      conv?.tokens.push(t); // step() has put it in the KV cache
       if (stopTokens.has(t)) { reason = 'eos'; break; }
       n++;
       if (n === 1) tFirst = performance.now();
@@ -126,7 +150,8 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
       promptTokens: ids.length,
       generatedTokens: n,
       timeToFirstTokenMs: round(n ? tFirst - t0 : tEnd - t0),
-      prefillTokensPerSecond: round(ids.length / Math.max(1e-3, (tPrefill - t0) / 1e3)),
+      cachedTokens: reused,
+      prefillTokensPerSecond: round((ids.length - reused) / Math.max(1e-3, (tPrefill - t0) / 1e3)),
       // the first token's time belongs to time-to-first-token; decode speed counts the rest
       decodeTokensPerSecond: n > 1 ? round((n - 1) / (decodeMs / 1e3)) : 0,
       totalMs: round(tEnd - t0),
@@ -138,8 +163,27 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
     };
   } finally {
     decoder?.free();
-    session.free();
+    if (!conv) session.free();
+    else if (conv.tokens.length !== session.nPast) {
+      // a failed decode left the cache elsewhere than the bookkeeping: start the conversation over
+      session.rewind(0);
+      conv.tokens.length = 0;
+    }
   }
+}
+
+/**
+ * A session kept between generations (SmallMindModel.createSession): its engine session and the
+ * tokens in its KV cache, in order.
+ * @typedef {{session: import('./engine.js').Session, tokens: number[], nCtx: number}} Conversation
+ */
+
+/** @param {number[]} a @param {ArrayLike<number>} b */
+function commonPrefix(a, b) {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
 }
 
 /** @param {number} x */

@@ -10,6 +10,9 @@
  * @property {number} [penaltyLastN] @property {number} [seed] default: a random seed, reported in metrics
  * @property {string[]} [stop] stop strings (never emitted)
  * @property {number[]} [stopTokens] token ids that end the generation like EOS (never emitted)
+ * @property {Record<number, number> | Map<number, number> | [number, number][]} [logitBias] added to
+ *   those tokens' logits before sampling; -Infinity bans a token
+ * @property {'f16' | 'f32'} [kvType] KV cache elements (default f16; f32 is exact and twice the size)
  * @property {number} [maxDurationMs] end with a TimeoutError after this long
  * @property {boolean} [ignoreEos] keep going past end-of-generation tokens
  * @property {boolean} [addSpecial] add BOS as the model asks (default true for text prompts)
@@ -37,7 +40,7 @@ const NUMERIC = /** @type {const} */ ({
   batchSize: ['int', 1, 2 ** 31 - 1],
 });
 const BOOLEAN = ['ignoreEos', 'addSpecial', 'parseSpecial'];
-const CLIENT_ONLY = ['signal', 'onMetrics', 'stop', 'stopTokens'];
+const CLIENT_ONLY = ['signal', 'onMetrics', 'stop', 'stopTokens', 'logitBias', 'kvType'];
 
 /**
  * @param {any} value @param {string} name @param {'int' | 'num'} kind @param {number} min @param {number} max
@@ -81,6 +84,11 @@ export function checkGenerateOptions(opts = {}) {
     }
     wire.stop = [...stop];
   }
+  if (opts.logitBias !== undefined) wire.logitBias = checkLogitBias(opts.logitBias);
+  if (opts.kvType !== undefined) {
+    if (opts.kvType !== 'f16' && opts.kvType !== 'f32') throw new TypeError(`option 'kvType' must be 'f16' or 'f32', got ${describe(opts.kvType)}`);
+    wire.kvType = opts.kvType;
+  }
   if (opts.stopTokens !== undefined) {
     if (!Array.isArray(opts.stopTokens) || opts.stopTokens.some((t) => !Number.isInteger(t) || t < 0 || t > 2 ** 31 - 1)) {
       throw new TypeError("option 'stopTokens' must be an array of token ids (non-negative integers)");
@@ -95,6 +103,26 @@ export function checkGenerateOptions(opts = {}) {
     throw new RangeError(`option 'batchSize' (${wire.batchSize}) cannot exceed 'contextSize' (${wire.contextSize})`);
   }
   return { wire, signal: opts.signal, onMetrics: opts.onMetrics };
+}
+
+/**
+ * Logit bias as [id, value] pairs: from {id: value}, a Map or pairs. A value may be -Infinity (the
+ * token is never picked); NaN and +Infinity are refused.
+ * @param {unknown} b @returns {[number, number][]}
+ */
+export function checkLogitBias(b) {
+  /** @type {[unknown, unknown][]} */
+  let pairs;
+  if (b instanceof Map) pairs = [...b.entries()];
+  else if (Array.isArray(b)) pairs = b.map((p) => (Array.isArray(p) && p.length === 2 ? /** @type {[unknown, unknown]} */ (p) : [NaN, NaN]));
+  else if (b && typeof b === 'object') pairs = Object.entries(b);
+  else throw new TypeError("option 'logitBias' must be an object {tokenId: bias}, a Map or [tokenId, bias] pairs");
+  return pairs.map(([k, v]) => {
+    const id = Number(k);
+    if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) throw new TypeError(`option 'logitBias': '${String(k)}' is not a token id`);
+    if (typeof v !== 'number' || Number.isNaN(v) || v === Infinity) throw new TypeError(`option 'logitBias': the bias of token ${id} must be a finite number or -Infinity, got ${describe(v)}`);
+    return /** @type {[number, number]} */ ([id, v]);
+  });
 }
 
 const LOAD_OPTIONS = ['onProgress', 'signal', 'threads', 'cache', 'worker', 'assetsBase', 'wasmModule', 'headers'];

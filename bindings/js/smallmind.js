@@ -9,7 +9,7 @@
 // queued in call order; a generation is never interleaved with another.
 
 import { env, cpuCount } from './env.js';
-import { AbortError, SmallMindError, SM_ERR_INVALID_ARG, isAbortError } from './errors.js';
+import { AbortError, SmallMindError, SM_ERR_INVALID_ARG, SM_ERR_BUSY, isAbortError } from './errors.js';
 import { EngineClient } from './client.js';
 import { resolveSources } from './sources.js';
 import { checkGenerateOptions, checkLoadOptions } from './options.js';
@@ -173,16 +173,59 @@ export class SmallMindModel {
     if (!info.tokenizer) {
       throw new SmallMindError('this model file has no tokenizer (no tokenizer.* metadata), so it cannot chat; use generate() with token ids', SM_ERR_INVALID_ARG);
     }
-    // rendered when the call's turn in the queue comes: the Jinja engine loads on the first chat
-    const prepare = async () => {
+    const stream = new GenerationStream(this, this.chatPrompt(msgs, template, wire), wire, signal, onMetrics);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * The prompt of a chat, rendered when the call's turn in the queue comes (the Jinja engine loads
+   * on the first chat).
+   * @param {ChatMessage[]} msgs @param {string | undefined} template @param {Record<string, any>} wire
+   * @returns {PromptSource}
+   */
+  chatPrompt(msgs, template, wire) {
+    const info = this.infoValue;
+    return async () => {
       const { prepareChat } = await import('./chat.js');
       const { prompt, options: o } = await prepareChat({ messages: msgs, chatTemplate: template, info, options: wire,
         vocab: (texts) => this.chatVocab(texts) });
       return { prompt, options: o };
     };
-    const stream = new GenerationStream(this, prepare, wire, signal, onMetrics);
-    this.streams.add(stream);
-    return stream;
+  }
+
+  /**
+   * A session: a conversation that keeps its KV cache between calls, so each turn only processes
+   * what is new (the longest common prefix of the new prompt and the tokens already in the cache
+   * is reused). Sessions share the model's weights; each adds its KV cache. One call at a time:
+   * a second call while one runs is refused (SM_ERR_BUSY), where model.generate() would queue.
+   * @param {{name?: string, contextSize?: number, kvType?: 'f16' | 'f32', contextShift?: boolean}} [opts]
+   *   contextShift: when a chat outgrows the context, drop the oldest turns (system messages are
+   *   kept) instead of failing
+   * @returns {SmallMindSession}
+   */
+  createSession(opts = {}) {
+    this.checkLive();
+    if (opts === null || typeof opts !== 'object') throw new TypeError('session options must be an object');
+    for (const k of Object.keys(opts)) {
+      if (!['name', 'contextSize', 'kvType', 'contextShift'].includes(k)) throw new TypeError(`unknown session option '${k}'`);
+    }
+    const { wire } = checkGenerateOptions({ contextSize: opts.contextSize, kvType: opts.kvType });
+    if (opts.name !== undefined && typeof opts.name !== 'string') throw new TypeError("session option 'name' must be a string");
+    if (opts.contextShift !== undefined && typeof opts.contextShift !== 'boolean') throw new TypeError("session option 'contextShift' must be true or false");
+    this.sessionCount = (this.sessionCount ?? 0) + 1;
+    return new SmallMindSession(this, this.sessionCount, opts.name ?? `session-${this.sessionCount}`,
+      { contextSize: wire.contextSize, kvType: wire.kvType }, !!opts.contextShift);
+  }
+
+  /**
+   * Memory: the WASM memory size (it never shrinks), the bytes allocated in it now (model file,
+   * sessions' KV caches and scratch), and the sessions holding KV caches.
+   * @returns {Promise<{wasmBytes: number, heapUsed: number, sessions: number, cachedTokens: number}>}
+   */
+  async memoryUsage() {
+    this.checkLive();
+    return this.enqueue(() => this.client.call('memory', {}).promise);
   }
 
   /**
@@ -294,6 +337,16 @@ export class SmallMindModel {
     return this.enqueue(() => this.client.call('estimate', wire).promise);
   }
 
+  /**
+   * The model file's header: every metadata key in file order (arrays as element type, length and
+   * first 16 elements) and the tensor table (name, type, shape, bytes, offset).
+   * @returns {Promise<import('./engine.js').ModelInspection>}
+   */
+  async inspect() {
+    this.checkLive();
+    return this.enqueue(() => this.client.call('inspect', {}).promise);
+  }
+
   /** Stops running generations, frees the model and ends its worker. Safe to call twice. */
   async dispose() {
     if (this.disposed) return;
@@ -323,6 +376,109 @@ function checkPrompt(prompt) {
  */
 
 /**
+ * A conversation that keeps its KV cache between calls (SmallMindModel.createSession).
+ */
+export class SmallMindSession {
+  /**
+   * @param {SmallMindModel} model @param {number} sid @param {string} name
+   * @param {{contextSize?: number, kvType?: 'f16' | 'f32'}} settings @param {boolean} contextShift
+   */
+  constructor(model, sid, name, settings, contextShift) {
+    this.model = model;
+    this.sid = sid;
+    this.name = name;
+    this.settings = settings;
+    this.contextShift = contextShift;
+    /** @type {GenerationStream | null} */
+    this.active = null;
+    this.disposed = false;
+  }
+
+  checkIdle() {
+    if (this.disposed) throw new SmallMindError(`session '${this.name}' was disposed`, SM_ERR_INVALID_ARG);
+    this.model.checkLive();
+    if (this.active && !this.active.finished) {
+      throw new SmallMindError(`session '${this.name}' is busy with another generation; wait for it to end (or use another session)`, SM_ERR_BUSY);
+    }
+  }
+
+  /** @param {GenerationStream} stream */
+  track(stream) {
+    this.active = stream;
+    this.model.streams.add(stream);
+    stream.done.finally(() => { if (this.active === stream) this.active = null; });
+    return stream;
+  }
+
+  /**
+   * Continues the session's text: `prompt` is the whole text (or ids) so far; what the cache
+   * already holds is not processed again.
+   * @param {string | ArrayLike<number>} prompt @param {GenerateOptions} [options]
+   * @returns {AsyncIterableIterator<string> & {metrics: Promise<GenerationMetrics>}}
+   */
+  generate(prompt, options = {}) {
+    this.checkIdle();
+    const { wire, signal, onMetrics } = checkGenerateOptions(options);
+    if (wire.contextSize !== undefined || wire.kvType !== undefined) throw new TypeError('contextSize and kvType are set when the session is created');
+    return this.track(new GenerationStream(this.model, checkPrompt(prompt), wire, signal, onMetrics, { sid: this.sid, session: this.settings }));
+  }
+
+  /**
+   * The assistant's reply to `messages` (the whole conversation so far), as model.chat(); the
+   * rendered prompt's common prefix with the cache is reused.
+   * @param {ChatMessage[]} messages @param {ChatOptions} [options]
+   * @returns {AsyncIterableIterator<string> & {metrics: Promise<GenerationMetrics>}}
+   */
+  chat(messages, options = {}) {
+    this.checkIdle();
+    let msgs = checkMessages(messages);
+    if (options === null || typeof options !== 'object') throw new TypeError('chat options must be an object');
+    const { chatTemplate, ...rest } = options;
+    const template = checkChatTemplate(chatTemplate);
+    for (const name of /** @type {const} */ (['addSpecial', 'parseSpecial', 'contextSize', 'kvType'])) {
+      if (rest[name] !== undefined) throw new TypeError(`option '${name}' does not apply to a session's chat()`);
+    }
+    const { wire, signal, onMetrics } = checkGenerateOptions(rest);
+    if (!this.model.infoValue.tokenizer) throw new SmallMindError('this model file has no tokenizer, so it cannot chat', SM_ERR_INVALID_ARG);
+    const shift = this.contextShift ? () => {
+      const next = dropOldestTurn(msgs);
+      if (!next) return null;
+      msgs = next;
+      return this.model.chatPrompt(msgs, template, wire);
+    } : undefined;
+    return this.track(new GenerationStream(this.model, this.model.chatPrompt(msgs, template, wire), wire, signal, onMetrics,
+      { sid: this.sid, session: this.settings, shift }));
+  }
+
+  /** Empties the KV cache (the next call starts from nothing). */
+  async reset() {
+    this.checkIdle();
+    await this.model.enqueue(() => this.model.client.call('session-reset', { sid: this.sid }).promise);
+  }
+
+  /** Frees the session's KV cache. Safe to call twice. */
+  async dispose() {
+    if (this.disposed || this.model.disposed) { this.disposed = true; return; }
+    this.active?.cancel();
+    this.disposed = true;
+    await this.model.enqueue(() => this.model.client.call('session-close', { sid: this.sid }).promise);
+  }
+}
+
+/**
+ * The conversation without its oldest turn: system messages stay, the first other message goes
+ * (and the reply after it, so turns stay paired); null when only the last message would be left.
+ * @param {ChatMessage[]} msgs @returns {ChatMessage[] | null}
+ */
+export function dropOldestTurn(msgs) {
+  const first = msgs.findIndex((m) => m.role !== 'system');
+  if (first < 0 || first >= msgs.length - 1) return null;
+  let n = 1;
+  if (msgs[first].role === 'user' && msgs[first + 1]?.role === 'assistant' && first + 2 < msgs.length) n = 2;
+  return [...msgs.slice(0, first), ...msgs.slice(first + n)];
+}
+
+/**
  * One generate() or chat() call: an async iterator over pieces the engine host streams, with
  * credit-based flow control (the host sends at most protocol.js's INITIAL_CREDIT pieces ahead of
  * the reader).
@@ -334,8 +490,10 @@ class GenerationStream {
    *   that makes one (and the options) when the call's turn comes
    * @param {Record<string, any>} options
    * @param {AbortSignal | undefined} signal @param {Function | undefined} onMetrics
+   * @param {{sid?: number, session?: Record<string, any>, shift?: () => PromptSource | null}} [extra]
+   *   sid/session: run in that session; shift: when the prompt does not fit, a shorter one (or null)
    */
-  constructor(model, prompt, options, signal, onMetrics) {
+  constructor(model, prompt, options, signal, onMetrics, extra = {}) {
     this.model = model;
     /** @type {string[]} */
     this.buffer = [];
@@ -363,7 +521,26 @@ class GenerationStream {
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     this.done = model.enqueue(async () => {
-      if (this.finished) return;
+      for (let source = prompt; ;) {
+        const again = await this.run(source, options, extra, signal, onAbort, setMetrics, failMetrics, onMetrics);
+        if (!again) return;
+        source = again;
+      }
+    });
+  }
+
+  /**
+   * One attempt. @returns {Promise<PromptSource | null>} a shorter prompt to try (context shift)
+   * @param {WirePrompt | PromptSource} prompt @param {Record<string, any>} options
+   * @param {{sid?: number, session?: Record<string, any>, shift?: () => PromptSource | null}} extra
+   * @param {AbortSignal | undefined} signal @param {() => void} onAbort
+   * @param {(m: GenerationMetrics) => void} setMetrics @param {(e: Error) => void} failMetrics
+   * @param {Function | undefined} onMetrics
+   */
+  async run(prompt, options, extra, signal, onAbort, setMetrics, failMetrics, onMetrics) {
+    const model = this.model;
+    {
+      if (this.finished) return null;
       let wirePrompt = prompt;
       let wireOptions = options;
       if (typeof prompt === 'function') {
@@ -374,17 +551,20 @@ class GenerationStream {
           this.finish(/** @type {Error} */ (e));
           signal?.removeEventListener('abort', onAbort);
           model.streams.delete(this);
-          return;
+          return null;
         }
         if (this.finished) {
           // cancelled while the prompt was being made
           failMetrics(this.error ?? new AbortError('the generation was cancelled'));
           signal?.removeEventListener('abort', onAbort);
           model.streams.delete(this);
-          return;
+          return null;
         }
       }
-      const call = model.client.call('generate', { prompt: wirePrompt, options: wireOptions }, {
+      const shorter = extra.shift;
+      // a context shift needs room for the answer too
+      if (shorter) wireOptions = { ...wireOptions, reserve: wireOptions.maxTokens ?? 256 };
+      const call = model.client.call('generate', { prompt: wirePrompt, options: wireOptions, sid: extra.sid, session: extra.session }, {
         onEvent: (ev) => {
           // after an abort, pieces still in flight are dropped: the reader sees the AbortError next
           if (ev.type !== 'piece' || this.cancelled) return;
@@ -394,19 +574,28 @@ class GenerationStream {
       });
       this.callId = call.id;
       if (this.cancelled) model.client.send({ t: 'abort', id: call.id });
+      /** @type {PromptSource | null} */
+      let retry = null;
       try {
         const m = await call.promise;
         setMetrics(m);
         try { onMetrics?.(m); } catch { /* a throwing callback must not break the stream */ }
         this.finish(null);
       } catch (e) {
-        failMetrics(/** @type {Error} */ (e));
-        this.finish(/** @type {Error} */ (e));
+        // the prompt did not fit (nothing was generated): a context shift tries a shorter one
+        retry = shorter && /** @type {any} */ (e).code === 'SM_ERR_CONTEXT_FULL' && !this.buffer.length && !this.cancelled ? shorter() : null;
+        if (!retry) {
+          failMetrics(/** @type {Error} */ (e));
+          this.finish(/** @type {Error} */ (e));
+        }
       } finally {
-        signal?.removeEventListener('abort', onAbort);
-        model.streams.delete(this);
+        if (!retry) {
+          signal?.removeEventListener('abort', onAbort);
+          model.streams.delete(this);
+        }
       }
-    });
+      return retry;
+    }
   }
 
   /** @param {Error | null} error */

@@ -10,7 +10,7 @@ import { loadWasm } from './wasm-loader.js';
 import { env } from './env.js';
 import { AbortError, LoadError, SmallMindError, SM_ERR_INVALID_ARG, toWire } from './errors.js';
 import { INITIAL_CREDIT } from './protocol.js';
-import { ModelFile } from './model-loader.js';
+import { ModelFile, heapU8 } from './model-loader.js';
 import { openUrl, openPath, PushSource } from './host-sources.js';
 import { runGeneration } from './generation.js';
 import { evaluateText, healthCheck } from './evaluate.js';
@@ -37,6 +37,8 @@ export function serveEngine(port, opts = {}) {
   let threads = 1;
   /** @type {Record<string, any>} */
   let loadFacts = {};
+  /** @type {Map<number, import('./generation.js').Conversation>} sessions kept between calls */
+  const convs = new Map();
   /** per running call: its abort controller, pushed sources, generation credit */
   /** @type {Map<number, {ac: AbortController, push: Map<number, PushSource>, credit: number, wake: (() => void) | null}>} */
   const calls = new Map();
@@ -78,8 +80,9 @@ export function serveEngine(port, opts = {}) {
     async generate(args, id) {
       if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
       const st = callState(id);
+      const conv = args.sid === undefined ? undefined : conversation(model, args.sid, args.session ?? {});
       return runGeneration({
-        model, prompt: args.prompt, options: args.options, threads, signal: st.ac.signal,
+        model, prompt: args.prompt, options: args.options, threads, signal: st.ac.signal, conv,
         emit: async (text) => {
           port.post({ t: 'event', id, event: { type: 'piece', text } });
           st.credit--;
@@ -106,6 +109,12 @@ export function serveEngine(port, opts = {}) {
       return { weights: e.weights, kvCache: e.kv_cache, scratch: e.scratch, total: e.total, contextSize: nCtx };
     },
 
+    /** inspect(): the file's metadata and tensor table (engine.js Model.inspect) */
+    async inspect() {
+      if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
+      return model.inspect();
+    },
+
     async tokenize(args) {
       const tok = requireTokenizer();
       return Array.from(tok.tokenize(args.text, { addSpecial: args.addSpecial, parseSpecial: args.parseSpecial }));
@@ -120,7 +129,25 @@ export function serveEngine(port, opts = {}) {
       return chatVocab(requireTokenizer(), args.texts);
     },
 
+    async 'session-reset'(args) {
+      const c = convs.get(args.sid);
+      if (c) { c.session.rewind(0); c.tokens.length = 0; }
+      return true;
+    },
+
+    async 'session-close'(args) {
+      convs.get(args.sid)?.session.free();
+      return convs.delete(args.sid);
+    },
+
+    async memory() {
+      return { wasmBytes: engine ? heapU8(engine.mod).length : 0, heapUsed: engine?.mod._sm_js_heap_used?.() ?? null, sessions: convs.size,
+        cachedTokens: [...convs.values()].reduce((n, c) => n + c.tokens.length, 0) };
+    },
+
     async dispose() {
+      for (const c of convs.values()) c.session.free();
+      convs.clear();
       model?.free();
       model = null;
       engine?.dispose();
@@ -128,6 +155,22 @@ export function serveEngine(port, opts = {}) {
       return true;
     },
   };
+
+  /**
+   * The conversation `sid`, made on its first generation with the session's own context size and
+   * KV type (its sampling options are set per call).
+   * @param {import('./engine.js').Model} m @param {number} sid @param {{contextSize?: number, kvType?: 'f16' | 'f32'}} o
+   * @returns {import('./generation.js').Conversation}
+   */
+  function conversation(m, sid, o) {
+    let c = convs.get(sid);
+    if (!c) {
+      const nCtx = o.contextSize ?? Math.min(m.info.n_ctx_train, 4096);
+      c = { session: m.createSession({ nCtx, threads, kvType: o.kvType }), tokens: [], nCtx };
+      convs.set(sid, c);
+    }
+    return c;
+  }
 
   function requireTokenizer() {
     if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);

@@ -7,6 +7,7 @@
  * Calls that fill a caller's buffer return the length needed (JS retries with a bigger buffer when
  * that exceeds what it passed) or a negative sm_status.
  */
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 /* Prototypes: these are exported to JS only, not declared in sm.h. */
 void *sm_js_alloc(size_t size);
 void sm_js_free(void *p);
+double sm_js_heap_used(void);
 int32_t sm_js_error_code(void);
 const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
@@ -54,6 +56,10 @@ EMSCRIPTEN_KEEPALIVE void *sm_js_alloc(size_t size) {
 }
 
 EMSCRIPTEN_KEEPALIVE void sm_js_free(void *p) { free(p); }
+
+/* Bytes the allocator has handed out and not taken back: what sessions and models really hold,
+ * unlike the WASM memory size, which only grows. */
+EMSCRIPTEN_KEEPALIVE double sm_js_heap_used(void) { return (double)mallinfo().uordblks; }
 
 EMSCRIPTEN_KEEPALIVE int32_t sm_js_error_code(void) { return last_error.code; }
 
@@ -315,4 +321,177 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_meta_str(const sm_model *m, const c
     sm_model_meta_str(m, key, &p, &n);
     if (len_out) *len_out = n;
     return p;
+}
+
+/* ---- inspection: the whole metadata and tensor table ------------------------------------------ */
+
+#include <stdarg.h>
+
+#include "model/model.h" /* the parsed GGUF behind a model (m->gguf); read-only here */
+
+const char *sm_js_model_inspect(const sm_model *m);
+
+/* A growable string for JSON of unbounded size; on allocation failure `ok` drops to 0. */
+typedef struct js_buf {
+    char *p;
+    size_t len, cap;
+    int ok;
+} js_buf;
+
+static void jb_reserve(js_buf *b, size_t extra) {
+    if (!b->ok || b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (!p) {
+        b->ok = 0;
+        return;
+    }
+    b->p = p;
+    b->cap = cap;
+}
+
+static void jb_printf(js_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jb_printf(js_buf *b, const char *fmt, ...) {
+    char tmp[128];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof tmp) n = (int)sizeof tmp - 1; /* only short numbers are printed */
+    jb_reserve(b, (size_t)n);
+    if (!b->ok) return;
+    memcpy(b->p + b->len, tmp, (size_t)n);
+    b->len += (size_t)n;
+    b->p[b->len] = '\0';
+}
+
+/* A JSON string of at most `max` bytes of s (bytes as the file has them; quotes, backslashes and
+ * control bytes escaped). Sets *cut when s was longer. */
+static void jb_str(js_buf *b, sm_gguf_str s, uint64_t max, int *cut) {
+    uint64_t n = s.len < max ? s.len : max;
+    if (cut) *cut = s.len > max;
+    jb_reserve(b, (size_t)n * 6 + 2);
+    if (!b->ok) return;
+    char *d = b->p + b->len;
+    *d++ = '"';
+    for (uint64_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s.ptr[i];
+        if (c == '"' || c == '\\') *d++ = '\\', *d++ = (char)c;
+        else if (c < 0x20) d += snprintf(d, 7, "\\u%04x", c);
+        else *d++ = (char)c;
+    }
+    *d++ = '"';
+    *d = '\0';
+    b->len = (size_t)(d - b->p);
+}
+
+static void jb_cstr(js_buf *b, const char *s) { jb_str(b, (sm_gguf_str){s, strlen(s)}, UINT64_MAX, NULL); }
+
+/* One fixed-size element (or scalar widened by the reader) as a JSON value. */
+static void jb_scalar(js_buf *b, sm_gguf_vtype t, const uint8_t *e) {
+    uint8_t u8; int8_t i8; uint16_t u16; int16_t i16; uint32_t u32; int32_t i32; float f32;
+    uint64_t u64; int64_t i64; double f64;
+    switch (t) {
+    case SM_GGUF_UINT8: memcpy(&u8, e, 1); jb_printf(b, "%u", u8); return;
+    case SM_GGUF_INT8: memcpy(&i8, e, 1); jb_printf(b, "%d", i8); return;
+    case SM_GGUF_UINT16: memcpy(&u16, e, 2); jb_printf(b, "%u", u16); return;
+    case SM_GGUF_INT16: memcpy(&i16, e, 2); jb_printf(b, "%d", i16); return;
+    case SM_GGUF_UINT32: memcpy(&u32, e, 4); jb_printf(b, "%u", u32); return;
+    case SM_GGUF_INT32: memcpy(&i32, e, 4); jb_printf(b, "%d", i32); return;
+    case SM_GGUF_UINT64: memcpy(&u64, e, 8); jb_printf(b, "%llu", (unsigned long long)u64); return;
+    case SM_GGUF_INT64: memcpy(&i64, e, 8); jb_printf(b, "%lld", (long long)i64); return;
+    case SM_GGUF_BOOL: jb_printf(b, "%s", e[0] ? "true" : "false"); return;
+    case SM_GGUF_FLOAT32: memcpy(&f32, e, 4); f64 = f32; break;
+    case SM_GGUF_FLOAT64: memcpy(&f64, e, 8); break;
+    default: jb_printf(b, "null"); return;
+    }
+    if (isfinite(f64)) jb_printf(b, "%.9g", f64);
+    else jb_printf(b, "null");
+}
+
+#define JS_INSPECT_STR_MAX 65536u /* bytes of a string value (chat templates fit) */
+#define JS_INSPECT_ARR_HEAD 16u   /* elements shown of an array */
+#define JS_INSPECT_ELEM_MAX 256u  /* bytes of a string inside an array */
+
+static void jb_array(js_buf *b, const sm_gguf_array *a, int depth) {
+    jb_printf(b, "{\"element_type\":\"%s\",\"length\":%llu,\"head\":[", sm_gguf_vtype_name(a->type),
+              (unsigned long long)a->n);
+    sm_gguf_array_iter it;
+    sm_gguf_array_iter_init(&it, a);
+    sm_gguf_str s;
+    sm_gguf_array sub;
+    const uint8_t *e = NULL;
+    for (uint32_t i = 0; i < JS_INSPECT_ARR_HEAD && sm_gguf_array_iter_next(&it, &s, &sub, &e); i++) {
+        if (i) jb_printf(b, ",");
+        if (a->type == SM_GGUF_STRING) jb_str(b, s, JS_INSPECT_ELEM_MAX, NULL);
+        else if (a->type == SM_GGUF_ARRAY) {
+            if (depth < 4) jb_array(b, &sub, depth + 1);
+            else jb_printf(b, "null");
+        } else jb_scalar(b, a->type, e);
+    }
+    jb_printf(b, "]}");
+}
+
+/* The model file's GGUF header as JSON, in file order:
+ *   {"version":3,"alignment":32,"data_offset":N,"n_parts":1,
+ *    "metadata":[{"key":"...","type":"UINT32","value":...}, ...
+ *                {"key":"...","type":"STRING","value":"...","truncated":true}   (over 64 KiB)
+ *                {"key":"...","type":"ARRAY","value":{"element_type":"STRING","length":N,
+ *                                                     "head":[first 16 elements]}}],
+ *    "tensors":[{"name":"...","type":"Q4_K","shape":[ne0,ne1,...],"bytes":N,"offset":N}, ...]}
+ * Floats that are not finite are null. The string is malloc'd: free it with sm_js_free. NULL when
+ * m is NULL or memory runs out. */
+EMSCRIPTEN_KEEPALIVE const char *sm_js_model_inspect(const sm_model *m) {
+    if (!m) return NULL;
+    const sm_gguf *g = &m->gguf;
+    js_buf b = {NULL, 0, 0, 1};
+    jb_printf(&b, "{\"version\":%u,\"alignment\":%u,\"data_offset\":%llu,\"n_parts\":%d,\"metadata\":[",
+              g->version, g->alignment, (unsigned long long)g->data_offset, m->n_parts);
+    for (uint64_t i = 0; i < g->n_kv && b.ok; i++) {
+        const sm_gguf_kv *kv = &g->kv[i];
+        jb_printf(&b, "%s{\"key\":", i ? "," : "");
+        jb_str(&b, kv->key, JS_INSPECT_ELEM_MAX, NULL);
+        jb_printf(&b, ",\"type\":\"%s\",\"value\":", sm_gguf_vtype_name(kv->type));
+        int cut = 0;
+        switch (kv->type) {
+        case SM_GGUF_STRING: jb_str(&b, kv->v.str, JS_INSPECT_STR_MAX, &cut); break;
+        case SM_GGUF_ARRAY: jb_array(&b, &kv->v.arr, 0); break;
+        case SM_GGUF_BOOL: jb_printf(&b, "%s", kv->v.u64 ? "true" : "false"); break;
+        case SM_GGUF_UINT8: case SM_GGUF_UINT16: case SM_GGUF_UINT32: case SM_GGUF_UINT64:
+            jb_printf(&b, "%llu", (unsigned long long)kv->v.u64);
+            break;
+        case SM_GGUF_INT8: case SM_GGUF_INT16: case SM_GGUF_INT32: case SM_GGUF_INT64:
+            jb_printf(&b, "%lld", (long long)kv->v.i64);
+            break;
+        case SM_GGUF_FLOAT32: case SM_GGUF_FLOAT64:
+            if (isfinite(kv->v.f64)) jb_printf(&b, "%.9g", kv->v.f64);
+            else jb_printf(&b, "null");
+            break;
+        default: jb_printf(&b, "null"); break;
+        }
+        jb_printf(&b, "%s}", cut ? ",\"truncated\":true" : "");
+    }
+    jb_printf(&b, "],\"tensors\":[");
+    for (uint64_t i = 0; i < g->n_tensors && b.ok; i++) {
+        const sm_gguf_tensor *t = &g->tensors[i];
+        const sm_type_traits *tr = sm_kern_traits_ref(t->type);
+        jb_printf(&b, "%s{\"name\":", i ? "," : "");
+        jb_str(&b, t->name, JS_INSPECT_ELEM_MAX, NULL);
+        jb_printf(&b, ",\"type\":");
+        if (tr) jb_cstr(&b, tr->name);
+        else jb_printf(&b, "\"type %d\"", t->type);
+        jb_printf(&b, ",\"shape\":[");
+        for (uint32_t d = 0; d < t->n_dims && d < SM_GGUF_MAX_DIMS; d++)
+            jb_printf(&b, "%s%lld", d ? "," : "", (long long)t->ne[d]);
+        jb_printf(&b, "],\"bytes\":%llu,\"offset\":%llu}", (unsigned long long)t->n_bytes,
+                  (unsigned long long)t->offset);
+    }
+    jb_printf(&b, "]}");
+    if (!b.ok) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }
