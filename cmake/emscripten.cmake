@@ -16,6 +16,10 @@ set(SM_WASM_EXPORTS
   _sm_js_detokenizer_flush _sm_detokenizer_free
   _sm_js_model_probe _sm_js_model_load_parts _sm_js_crc32 _sm_js_model_meta_str
   _sm_js_model_inspect)
+# the converters (bindings/js/convert): SMND writer, tensor type conversion
+list(APPEND SM_WASM_EXPORTS _sm_js_smnd_writer_new _sm_js_smnd_writer_write _sm_js_smnd_writer_finish
+  _sm_js_smnd_writer_out _sm_js_smnd_writer_info _sm_js_smnd_writer_error _sm_js_smnd_writer_free
+  _sm_js_type_convert)
 list(JOIN SM_WASM_EXPORTS "," SM_WASM_EXPORTS_CSV)
 
 set(SM_WASM_LINK

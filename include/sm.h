@@ -366,6 +366,104 @@ sm_status sm_detokenizer_push(sm_detokenizer *d, int32_t id, char *buf, size_t c
  * (as a browser's TextDecoder does). */
 sm_status sm_detokenizer_flush(sm_detokenizer *d, char *buf, size_t cap, size_t *n_out);
 
+/* ------------------------------------------------------------------------------------------- */
+/* SMND checkpoints and tensor types                                                            */
+/* ------------------------------------------------------------------------------------------- */
+
+/*
+ * SMND is SmallMind's own model file (docs/SMND.md): the header "SMND", a version, a JSON
+ * description (GGUF's key/values, typed) and the tensors (GGUF's names and ggml's types), with a
+ * CRC-32 after the metadata and after each tensor. sm_model_load_from_memory,
+ * sm_model_probe_header and sm_tokenizer_load_from_memory accept an SMND file wherever they accept
+ * a GGUF (an SMND model is one file, never split parts; its tensors are views into the buffer as
+ * with GGUF). Nothing is loaded unless every CRC matches. SMND errors: SM_ERR_CORRUPT for a bad
+ * magic, a CRC mismatch, truncation or trailing bytes (the message names the tensor, or the
+ * metadata); SM_ERR_VERSION for a version newer than SM_SMND_VERSION (the message names the version
+ * the file needs); SM_ERR_FORMAT for metadata that breaks the specification; SM_ERR_UNSUPPORTED for
+ * a tensor type this build does not know. The probe of an SMND prefix completes once the metadata
+ * is in (tensor records are spread through the file, so their types are checked by the loader).
+ */
+#define SM_SMND_VERSION 2 /* the newest SMND version this build reads and writes */
+
+/* A byte sink: called with each consecutive piece of output; returns SM_OK or an error that stops
+ * the writer (which then returns it from every later call). `data` is valid only during the call. */
+typedef sm_status (*sm_write_fn)(void *user, const void *data, size_t len);
+
+/* A tensor as an SMND writer is told about it before its data arrives. */
+typedef struct sm_smnd_tensor {
+    const char *name;  /* NUL-terminated, 1..1024 bytes, unique (llama.cpp's tensor names) */
+    int32_t type;      /* ggml type id (0 = F32, 1 = F16, 8 = Q8_0, 12 = Q4_K, ...) */
+    int32_t n_dims;    /* 1..4 */
+    int64_t ne[4];     /* elements per dimension, ne[0] innermost (GGUF's order); ne[0] a multiple
+                          of the type's block size; entries past n_dims are ignored */
+} sm_smnd_tensor;
+
+typedef struct sm_smnd_writer sm_smnd_writer; /* streams one SMND file to a sink */
+
+/*
+ * Starts an SMND file of `n_tensors` tensors described by `tensors` (copied: the array and the
+ * names may be freed after this call). `meta_json` is `meta_len` bytes of a JSON object with a "kv"
+ * member and optionally "provenance" (docs/SMND.md §3) but no "tensor_count", which the writer
+ * adds. `version` is 1, 2, or 0 for the lowest version that holds the content (1 when every tensor
+ * is F32 and no key or tensor name starts with "tokenizer." or "optim."). Everything is validated
+ * first with the reader's own checks, so a writer never produces a file the reader refuses:
+ * SM_ERR_INVALID_ARG (bad JSON, names, shapes, a version that cannot hold the content) or
+ * SM_ERR_UNSUPPORTED (an unknown type). Then the header and the metadata go to `write(user, ...)`
+ * at once. On success *out owns a new writer (sm_smnd_writer_free); on failure *out is NULL.
+ */
+sm_status sm_smnd_writer_new(uint32_t version, const char *meta_json, size_t meta_len,
+                             const sm_smnd_tensor *tensors, size_t n_tensors, sm_write_fn write,
+                             void *user, sm_smnd_writer **out, sm_error *err);
+
+/* The version being written (1 or 2) and the exact size the finished file will have. */
+uint32_t sm_smnd_writer_version(const sm_smnd_writer *w);
+uint64_t sm_smnd_writer_file_size(const sm_smnd_writer *w);
+
+/*
+ * Appends `len` bytes of tensor data: the tensors' data back to back in the order given to
+ * sm_smnd_writer_new, in pieces of any size (a piece may span tensors). The writer adds the record
+ * headers, padding and CRCs. Reads `data` during the call only. Returns SM_ERR_INVALID_ARG past the
+ * last tensor's end, or the sink's error.
+ */
+sm_status sm_smnd_writer_write(sm_smnd_writer *w, const void *data, size_t len);
+
+/* Checks that every tensor's data was written (SM_ERR_INVALID_ARG naming the first incomplete
+ * tensor otherwise). The file is complete once this returns SM_OK. */
+sm_status sm_smnd_writer_finish(sm_smnd_writer *w);
+
+/* The writer's last error message ("" when none). Owned by the writer. */
+const char *sm_smnd_writer_last_error(const sm_smnd_writer *w);
+
+/* Frees the writer (whether finished or not). NULL is a no-op. */
+void sm_smnd_writer_free(sm_smnd_writer *w);
+
+/*
+ * Converts a whole GGUF file in memory to SMND: the same key/values in the same order and types,
+ * the same tensors in the same order, bytes unchanged. `version` as for sm_smnd_writer_new;
+ * `provenance` is an optional JSON object's text (NULL: none). Output goes to `write(user, ...)`.
+ * Reads `gguf` only. Fails as sm_gguf parsing does, or with SM_ERR_UNSUPPORTED for an array of
+ * arrays (which SMND cannot hold).
+ */
+sm_status sm_smnd_from_gguf(const void *gguf, size_t size, uint32_t version,
+                            const char *provenance, size_t prov_len, sm_write_fn write, void *user,
+                            sm_error *err);
+
+/* The name of a ggml tensor type ("Q4_K"), or NULL when this build does not know it. Static. */
+const char *sm_type_name(int32_t type);
+
+/* Bytes of `n` elements of `type`; 0 when the type is unknown or n is not a whole number of its
+ * blocks (32 or 256 elements for quantized types). */
+size_t sm_type_bytes(int32_t type, int64_t n);
+
+/*
+ * Converts `n` elements from `src_type` to `dst_type` (e.g. F32 or F16 to Q8_0, Q4_0, Q4_K, Q6_K)
+ * through float32 with the scalar reference kernels, so every build gives the same bytes. The same
+ * type is copied unchanged. n must be a whole number of blocks of both types. Reads src, writes
+ * sm_type_bytes(dst_type, n) bytes at dst. Returns SM_ERR_UNSUPPORTED when either type cannot be
+ * converted (no dequantizer or quantizer), SM_ERR_INVALID_ARG for NULL pointers or a bad n.
+ */
+sm_status sm_type_convert(int32_t src_type, const void *src, int32_t dst_type, void *dst, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

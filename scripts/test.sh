@@ -5,7 +5,8 @@
 #   3. the same tests compiled to WASM (SIMD128 kernels) under Node
 #   4. the libFuzzer targets: GGUF parser, model loader and header probe for SM_FUZZ_SECONDS
 #      (default 45) each,
-#      the tokenizers for SM_FUZZ_TOK_SECONDS (default 30)
+#      the tokenizers for SM_FUZZ_TOK_SECONDS (default 30), the SMND reader/writer for
+#      SM_FUZZ_SMND_SECONDS (default 60)
 #   5. the JS suites (node:test): CLI contract, native vs WASM, parity with llama.cpp, tokenizers
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +35,12 @@ emcmake cmake -S . -B build/wasm-scalar -DCMAKE_BUILD_TYPE=Release -DSM_SIMD=OFF
 cmake --build build/wasm-scalar -j "$JOBS"
 ctest --test-dir build/wasm-scalar --output-on-failure -j "$JOBS"
 
-echo "== fuzz: GGUF reader, model loader and header probe (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each), tokenizers (${SM_FUZZ_TOK_SECONDS:-30} s)"
+echo "== fuzz: GGUF reader, model loader and header probe (libFuzzer, ${SM_FUZZ_SECONDS:-45} s each), tokenizers (${SM_FUZZ_TOK_SECONDS:-30} s), SMND (${SM_FUZZ_SMND_SECONDS:-60} s)"
 CC=clang cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSM_FUZZ=ON -DSM_BUILD_TESTS=OFF >/dev/null
-cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load fuzz_probe fuzz_tokenize
+cmake --build build/fuzz -j "$JOBS" --target fuzz_gguf fuzz_model_load fuzz_probe fuzz_tokenize fuzz_smnd
 rm -rf build/fuzz/seeds && node tests/fuzz/make-seeds.js build/fuzz/seeds
+# SMND seeds: the GGUF seeds, their SMND conversions and metadata JSON (written through the WASM build)
+rm -rf build/fuzz/seeds-smnd && node tests/fuzz/make-smnd-seeds.js build/fuzz/seeds build/fuzz/seeds-smnd
 # tokenizer seeds: byte 0 picks one of fuzz_tokenize's 18 built-in vocabularies, the rest is text
 rm -rf build/fuzz/seeds-tok && mkdir -p build/fuzz/seeds-tok
 for v in $(seq 0 17); do
@@ -47,7 +50,8 @@ done
 # target:seconds:max_len:seeds
 for spec in "fuzz_gguf:${SM_FUZZ_SECONDS:-45}:65536:seeds" "fuzz_model_load:${SM_FUZZ_SECONDS:-45}:65536:seeds" \
             "fuzz_probe:${SM_FUZZ_SECONDS:-45}:16384:seeds" \
-            "fuzz_tokenize:${SM_FUZZ_TOK_SECONDS:-30}:8192:seeds-tok"; do
+            "fuzz_tokenize:${SM_FUZZ_TOK_SECONDS:-30}:8192:seeds-tok" \
+            "fuzz_smnd:${SM_FUZZ_SMND_SECONDS:-60}:65536:seeds-smnd"; do
   IFS=: read -r target secs max_len seeds <<< "$spec"
   mkdir -p "build/fuzz/corpus-$target"
   # -fork-free single process: any crash, leak or sanitizer report fails the run

@@ -190,6 +190,9 @@ export declare class SmallMindSession {
 /** A model file's header (model.inspect()). Arrays show their element type, length and first 16
  * elements; strings over 64 KiB are cut and marked `truncated`. */
 export interface ModelInspection {
+  /** 'smnd' for SmallMind's own checkpoint format (docs/SMND.md) */
+  format: 'gguf' | 'smnd';
+  /** the GGUF or SMND version */
   version: number;
   alignment: number;
   dataOffset: number;

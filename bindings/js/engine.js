@@ -13,7 +13,8 @@ import { loadWasm } from './wasm-loader.js';
 /**
  * @typedef {{elementType: string, length: number, head: unknown[]}} MetadataArray
  * @typedef {object} ModelInspection Model.inspect(): a model file's header
- * @property {number} version GGUF version @property {number} alignment @property {number} dataOffset
+ * @property {'gguf' | 'smnd'} format the file's format (docs/SMND.md for SMND)
+ * @property {number} version GGUF or SMND version @property {number} alignment @property {number} dataOffset
  * @property {number} parts files (split GGUF)
  * @property {{key: string, type: string, value: string | number | boolean | null | MetadataArray, truncated?: boolean}[]} metadata
  *   in file order; type is GGUF's ('UINT32', 'STRING', 'ARRAY', ...)
@@ -207,7 +208,7 @@ export class Model {
       head: v.element_type === 'ARRAY' ? v.head.map((/** @type {any} */ x) => (x ? arrayValue(x) : x))
         : v.element_type === 'FLOAT32' ? v.head.map(shortestF32) : v.head });
     return {
-      version: raw.version, alignment: raw.alignment, dataOffset: raw.data_offset, parts: raw.n_parts,
+      format: raw.format ?? 'gguf', version: raw.version, alignment: raw.alignment, dataOffset: raw.data_offset, parts: raw.n_parts,
       metadata: raw.metadata.map((/** @type {any} */ e) => ({ key: e.key, type: e.type,
         value: e.type === 'ARRAY' ? arrayValue(e.value) : e.type === 'FLOAT32' ? shortestF32(e.value) : e.value,
         ...(e.truncated ? { truncated: true } : {}) })),

@@ -3,7 +3,7 @@
 //
 // The file is allocated once, at its final size, and each chunk is copied straight into place, so
 // the JS heap never holds a second full copy. Before that allocation the header is checked: the
-// first bytes must be a GGUF magic (an HTML page or a JSON error body fails at once, with a hint),
+// first bytes must be a GGUF or SMND magic (an HTML page or a JSON error body fails at once, with a hint),
 // and when the engine has sm_js_model_probe the metadata and tensor table are validated from the
 // prefix (unsupported architecture or type, tensors past the end of the file) before the large
 // allocation. A running CRC-32 of the bytes is kept for the model cache.
@@ -30,6 +30,14 @@ function describeNonModel(head) {
   } else if (t.startsWith('{') || t.startsWith('[')) hint = ' — JSON, not a model (an error response?)';
   else if (t.startsWith('version https://git-lfs')) hint = ' — a Git LFS pointer, not the model (use the resolve/ URL)';
   return `not a GGUF file: it starts with '${printable}'${hint}`;
+}
+
+/** @param {Uint8Array} head @returns {boolean} SMND's magic with at most one byte off (the engine
+ * then reports a damaged SMND file rather than "not a GGUF file"; docs/SMND.md §4) */
+function smndLike(head) {
+  let same = 0;
+  for (let i = 0; i < 4; i++) same += head[i] === 'SMND'.charCodeAt(i) ? 1 : 0;
+  return same >= 3;
 }
 
 export class ModelFile {
@@ -88,7 +96,7 @@ export class ModelFile {
 
   checkHeader() {
     const head = this.prefix();
-    if (head.length >= 4 && !(head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46)) {
+    if (head.length >= 4 && !(head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) && !smndLike(head)) {
       throw new LoadError(`${this.name}: ${describeNonModel(head)}`, 'not-gguf');
     }
     const m = this.mod;

@@ -80,6 +80,7 @@ export function serveEngine(port, opts = {}) {
     async generate(args, id) {
       if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
       const st = callState(id);
+      await prepareThreads(args.sid !== undefined && convs.has(args.sid) ? 0 : 1);
       const conv = args.sid === undefined ? undefined : conversation(model, args.sid, args.session ?? {});
       return runGeneration({
         model, prompt: args.prompt, options: args.options, threads, signal: st.ac.signal, conv,
@@ -94,11 +95,13 @@ export function serveEngine(port, opts = {}) {
     async evaluate(args, id) {
       if (!model) throw new SmallMindError('no model is loaded', SM_ERR_INVALID_ARG);
       const st = callState(id);
+      await prepareThreads(1);
       return evaluateText({ model, input: args.input, options: args.options, threads, signal: st.ac.signal,
         onProgress: (done, total) => port.post({ t: 'event', id, event: { type: 'progress', loaded: done, total } }) });
     },
 
     async health(args) {
+      await prepareThreads(1);
       return healthCheck(model, threads, args);
     },
 
@@ -170,6 +173,17 @@ export function serveEngine(port, opts = {}) {
       convs.set(sid, c);
     }
     return c;
+  }
+
+  /**
+   * Starts the pthread workers that the live sessions plus `newSessions` more will use: a
+   * session's thread pool is made inside a synchronous call, where a browser cannot start a Worker
+   * (post.js smPrepareThreads).
+   * @param {number} newSessions
+   */
+  async function prepareThreads(newSessions) {
+    if (threads <= 1 || !engine?.mod.smPrepareThreads) return;
+    await engine.mod.smPrepareThreads((convs.size + newSessions) * (threads - 1));
   }
 
   function requireTokenizer() {

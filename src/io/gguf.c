@@ -629,6 +629,7 @@ void sm_gguf_free(sm_gguf *g) {
     if (!g) return;
     free(g->kv);
     free(g->tensors);
+    free(g->owned);
     memset(g, 0, sizeof *g);
 }
 

@@ -82,6 +82,9 @@ typedef struct sm_gguf {
     sm_gguf_tensor *tensors;           /* [n_tensors], owned */
     uint32_t alignment;                /* general.alignment or 32 */
     uint64_t data_offset;              /* start of the tensor data section in the buffer */
+    uint32_t smnd_version;             /* 0 for GGUF; an SMND file's version (io/smnd.h) */
+    void *owned;                       /* NULL for GGUF; SMND: the decoded metadata that keys,
+                                          strings and arrays point into, freed by sm_gguf_free */
 } sm_gguf;
 
 /* Parses `size` bytes at `data`. Borrowed: `data` must outlive *out. On success *out holds owned

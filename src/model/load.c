@@ -1,5 +1,5 @@
 /*
- * load.c — sm_model_load_from_parts/_memory: GGUF (one file or gguf-split parts) →
+ * load.c — sm_model_load_from_parts/_memory: GGUF (one file or gguf-split parts) or SMND →
  * hyper-parameters → weights bound by role; sm_model_probe_header, the same checks on the first
  * bytes of a download.
  *
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/smnd.h"
 #include "kern/types.h"
 #include "model/model.h"
 #include "tok/tokenizer.h"
@@ -342,6 +343,18 @@ static void count_weight_types(sm_model *m) {
     m->n_weight_types = n;
 }
 
+/* An SMND file (docs/SMND.md) becomes the same table a GGUF gives; SMND files are never split. */
+static sm_status parse_file(const void *const *parts, const size_t *sizes, int32_t n_parts,
+                            sm_gguf *g, sm_error *err) {
+    for (int32_t i = 0; i < n_parts; i++) {
+        if (!sm_smnd_sniff(parts[i], sizes[i])) continue;
+        if (n_parts == 1) return sm_smnd_parse(parts[0], sizes[0], g, err);
+        return sm_err(err, SM_ERR_INVALID_ARG, "part %d of %d is an SMND file; SMND models are "
+                      "single files, not split parts", (int)i + 1, (int)n_parts);
+    }
+    return sm_gguf_parse_parts(parts, sizes, n_parts, g, err);
+}
+
 sm_status sm_model_load_from_parts(const void *const *parts, const size_t *sizes, int32_t n_parts,
                                    const sm_model_params *params, sm_model **out, sm_error *err) {
     (void)params;
@@ -365,7 +378,7 @@ sm_status sm_model_load_from_parts(const void *const *parts, const size_t *sizes
     if (!m) return sm_err(err, SM_ERR_NOMEM, "out of memory allocating the model");
     m->file_bytes = file_bytes;
     m->n_parts = n_parts;
-    sm_status st = sm_gguf_parse_parts(parts, sizes, n_parts, &m->gguf, err);
+    sm_status st = parse_file(parts, sizes, n_parts, &m->gguf, err);
     if (st == SM_OK) st = find_arch(&m->gguf, &m->arch, err);
     if (st == SM_OK && !m->arch)
         st = sm_err(err, SM_ERR_FORMAT, "missing required key 'general.architecture'");
@@ -497,7 +510,9 @@ sm_status sm_model_probe_header(const void *prefix, size_t prefix_len, uint64_t 
     memset(out, 0, sizeof *out);
     sm_gguf g;
     sm_gguf_prefix pre;
-    sm_status st = sm_gguf_parse_prefix(prefix, prefix_len, file_size, &g, &pre, err);
+    sm_status st = sm_smnd_sniff(prefix, prefix_len)
+                       ? sm_smnd_parse_prefix(prefix, prefix_len, file_size, &g, &pre, err)
+                       : sm_gguf_parse_prefix(prefix, prefix_len, file_size, &g, &pre, err);
     if (st != SM_OK) return st;
     st = probe_check(&g, &pre, out, err);
     sm_gguf_free(&g);

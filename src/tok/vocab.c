@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/smnd.h"
 #include "tok/pretok.h"
 #include "tok/tokenizer.h"
 #include "util/error.h"
@@ -526,7 +527,7 @@ sm_status sm_tokenizer_load_from_memory(const void *data, size_t size, sm_tokeni
     sm_tokenizer *t = malloc(sizeof *t);
     if (!t) return sm_err(err, SM_ERR_NOMEM, "out of memory for a tokenizer");
     sm_gguf g;
-    sm_status st = sm_gguf_parse(data, size, &g, err);
+    sm_status st = sm_smnd_or_gguf_parse(data, size, &g, err);
     if (st != SM_OK) {
         free(t);
         return st;
@@ -537,7 +538,8 @@ sm_status sm_tokenizer_load_from_memory(const void *data, size_t size, sm_tokeni
         free(t);
         return st;
     }
-    t->own_gguf = g; /* the token texts point into `data`, not into g: moving g is safe */
+    t->own_gguf = g; /* token texts point into `data` (GGUF) or g.owned (SMND), not into g itself:
+                        moving g is safe */
     *out = t;
     return SM_OK;
 }

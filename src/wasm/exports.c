@@ -447,8 +447,10 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_inspect(const sm_model *m) {
     if (!m) return NULL;
     const sm_gguf *g = &m->gguf;
     js_buf b = {NULL, 0, 0, 1};
-    jb_printf(&b, "{\"version\":%u,\"alignment\":%u,\"data_offset\":%llu,\"n_parts\":%d,\"metadata\":[",
-              g->version, g->alignment, (unsigned long long)g->data_offset, m->n_parts);
+    /* an SMND file (docs/SMND.md): its own version; data_offset is where its tensor records start */
+    jb_printf(&b, "{\"format\":\"%s\",\"version\":%u,\"alignment\":%u,\"data_offset\":%llu,\"n_parts\":%d,"
+              "\"metadata\":[", g->smnd_version ? "smnd" : "gguf", g->smnd_version ? g->smnd_version : g->version,
+              g->alignment, (unsigned long long)g->data_offset, m->n_parts);
     for (uint64_t i = 0; i < g->n_kv && b.ok; i++) {
         const sm_gguf_kv *kv = &g->kv[i];
         jb_printf(&b, "%s{\"key\":", i ? "," : "");
@@ -494,4 +496,113 @@ EMSCRIPTEN_KEEPALIVE const char *sm_js_model_inspect(const sm_model *m) {
         return NULL;
     }
     return b.p;
+}
+
+/* ---- SMND writer and tensor types, for the converters (bindings/js/convert) ----------------- */
+
+/* A writer whose sink collects the bytes of one call for JS to copy out: after
+ * sm_js_smnd_writer_new, _write or _finish, sm_js_smnd_writer_out gives exactly the bytes that call
+ * produced (the next call starts the buffer again). */
+typedef struct js_smnd {
+    sm_smnd_writer *w;
+    uint8_t *out;
+    size_t len, cap;
+} js_smnd;
+
+js_smnd *sm_js_smnd_writer_new(uint32_t version, const char *meta, size_t meta_len,
+                               const char *names, const double *desc, int32_t n);
+int32_t sm_js_smnd_writer_write(js_smnd *h, const void *data, size_t len);
+int32_t sm_js_smnd_writer_finish(js_smnd *h);
+const uint8_t *sm_js_smnd_writer_out(const js_smnd *h, size_t *len_out);
+double sm_js_smnd_writer_info(const js_smnd *h, int32_t what);
+const char *sm_js_smnd_writer_error(const js_smnd *h);
+void sm_js_smnd_writer_free(js_smnd *h);
+int32_t sm_js_type_convert(int32_t src_type, const void *src, int32_t dst_type, void *dst, double n);
+
+static sm_status js_smnd_put(void *user, const void *data, size_t len) {
+    js_smnd *h = user;
+    if (len > h->cap - h->len) {
+        size_t cap = h->cap ? h->cap : 65536;
+        while (cap - h->len < len) {
+            if (cap > SIZE_MAX / 2) return SM_ERR_NOMEM;
+            cap *= 2;
+        }
+        uint8_t *p = realloc(h->out, cap);
+        if (!p) return SM_ERR_NOMEM;
+        h->out = p;
+        h->cap = cap;
+    }
+    memcpy(h->out + h->len, data, len);
+    h->len += len;
+    return SM_OK;
+}
+
+/* A shape entry from JS: an integer in 1..2^53, else -1 (which the writer refuses). */
+static int64_t js_dim(double v) { return v >= 1.0 && v <= 9007199254740992.0 && v == floor(v) ? (int64_t)v : -1; }
+
+/* `names`: n NUL-terminated tensor names back to back; `desc`: n rows of 6 numbers (type, n_dims,
+ * ne[0..3]). Returns 0 (error in the error slot) on failure. */
+EMSCRIPTEN_KEEPALIVE js_smnd *sm_js_smnd_writer_new(uint32_t version, const char *meta, size_t meta_len,
+                                                    const char *names, const double *desc, int32_t n) {
+    js_smnd *h = calloc(1, sizeof *h);
+    sm_smnd_tensor *ts = n > 0 ? calloc((size_t)n, sizeof *ts) : NULL;
+    if (!h || (n > 0 && !ts) || n < 0) {
+        free(h);
+        free(ts);
+        last_error.code = SM_ERR_NOMEM;
+        snprintf(last_error.msg, sizeof last_error.msg, "out of memory for an SMND writer");
+        return NULL;
+    }
+    for (int32_t i = 0; i < n; i++, names += strlen(names) + 1) {
+        const double *d = desc + 6 * (size_t)i;
+        ts[i] = (sm_smnd_tensor){.name = names, .type = js_i32(d[0]), .n_dims = js_i32(d[1]),
+                                 .ne = {js_dim(d[2]), js_dim(d[3]), js_dim(d[4]), js_dim(d[5])}};
+    }
+    sm_status st = sm_smnd_writer_new(version, meta, meta_len, ts, (size_t)n, js_smnd_put, h, &h->w,
+                                      &last_error);
+    free(ts);
+    if (st != SM_OK) {
+        free(h->out);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_smnd_writer_write(js_smnd *h, const void *data, size_t len) {
+    h->len = 0;
+    return sm_smnd_writer_write(h->w, data, len);
+}
+
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_smnd_writer_finish(js_smnd *h) {
+    h->len = 0;
+    return sm_smnd_writer_finish(h->w);
+}
+
+EMSCRIPTEN_KEEPALIVE const uint8_t *sm_js_smnd_writer_out(const js_smnd *h, size_t *len_out) {
+    *len_out = h->len;
+    return h->out;
+}
+
+/* what: 0 = the version being written, 1 = the finished file's size in bytes. */
+EMSCRIPTEN_KEEPALIVE double sm_js_smnd_writer_info(const js_smnd *h, int32_t what) {
+    return what == 0 ? (double)sm_smnd_writer_version(h->w) : (double)sm_smnd_writer_file_size(h->w);
+}
+
+EMSCRIPTEN_KEEPALIVE const char *sm_js_smnd_writer_error(const js_smnd *h) {
+    return sm_smnd_writer_last_error(h->w);
+}
+
+EMSCRIPTEN_KEEPALIVE void sm_js_smnd_writer_free(js_smnd *h) {
+    if (!h) return;
+    sm_smnd_writer_free(h->w);
+    free(h->out);
+    free(h);
+}
+
+/* sm_type_convert with the element count as a double (JS numbers). */
+EMSCRIPTEN_KEEPALIVE int32_t sm_js_type_convert(int32_t src_type, const void *src, int32_t dst_type,
+                                                void *dst, double n) {
+    if (!(n >= 0 && n <= 9007199254740992.0)) return SM_ERR_INVALID_ARG;
+    return sm_type_convert(src_type, src, dst_type, dst, (int64_t)n);
 }

@@ -150,7 +150,7 @@ test('isolated page: the threaded build, the same text as Node and as one thread
   const run = ({ url, prompt, seeded, greedy }) => page.evaluate(async ({ url, prompt, seeded, greedy }) => {
     const { SmallMind } = /** @type {any} */ (window).T;
     const out = { isolated: crossOriginIsolated, cpus: navigator.hardwareConcurrency, runs: /** @type {any[]} */ ([]) };
-    for (const opts of [{}, { threads: 1 }, { threads: 2 }]) {
+    for (const opts of [{}, { threads: 1 }, { threads: 2 }, { threads: 4 }]) {
       const t0 = performance.now();
       const m = await SmallMind.load(url, opts);
       const loadMs = performance.now() - t0;
@@ -168,10 +168,11 @@ test('isolated page: the threaded build, the same text as Node and as one thread
   assert.equal(iso.isolated, true);
   const threads = Math.min(4, iso.cpus);
   assert.ok(threads >= 2, `this machine has ${iso.cpus} CPUs; the default needs 2 for the threaded build`);
-  const [def, one, two] = iso.runs;
+  const [def, one, two, four] = iso.runs;
   assert.deepEqual([def.engine.variant, def.engine.threads, def.engine.runtime, def.engine.inWorker], ['mt', threads, 'browser', true]);
   assert.deepEqual([one.engine.variant, one.engine.threads], ['simd', 1]);
   assert.deepEqual([two.engine.variant, two.engine.threads], ['mt', 2]);
+  assert.deepEqual([four.engine.variant, four.engine.threads], ['mt', 4]);
   assert.equal(def.threads, threads, 'metrics.threads');
   for (const r of iso.runs) {
     assert.equal(r.seeded, want.seeded, `${JSON.stringify(r.opts)}: seeded text as in Node`);

@@ -64,8 +64,10 @@ export const GGUF_DEFAULT_ALIGNMENT = 32;
 /**
  * One tensor. `dims` is ggml's `ne`, innermost (contiguous) dimension first, so a PyTorch
  * weight of shape [out][in] has dims [in, out]. `data` holds the encoded bytes, or is a function
- * returning them when the writer reaches this tensor (lets large files stream).
- * @typedef {{name: string, type: number, dims: number[], data: Uint8Array | (() => Uint8Array)}} GgufTensor
+ * returning them when the writer reaches this tensor (lets large files stream; writeGguf also
+ * takes an async function).
+ * @typedef {{name: string, type: number, dims: number[],
+ *   data: Uint8Array | (() => Uint8Array) | (() => Promise<Uint8Array>)}} GgufTensor
  */
 
 /**
@@ -177,6 +179,8 @@ function writeScalar(s, type, x, key) {
             if (typeof x !== 'boolean') throw new TypeError(`gguf: ${key}: bool expected`);
             return s.u8(x ? 1 : 0);
         case T.STRING:
+            // a Uint8Array is a string's raw bytes (GGUF strings are bytes; not all are UTF-8)
+            if (x instanceof Uint8Array) { s.u64(x.length); return s.bytes(x); }
             if (typeof x !== 'string') throw new TypeError(`gguf: ${key}: string expected`);
             return s.string(x);
         default:
@@ -299,14 +303,20 @@ function encodeHeader(content) {
     return { header: s.result(), offsets, sizes, alignment, dataBytes: off };
 }
 
-/** @param {GgufTensor} t @param {number} size @returns {Uint8Array} */
-function tensorBytes(t, size) {
-    const b = typeof t.data === 'function' ? t.data() : t.data;
+/** @param {GgufTensor} t @param {number} size @param {Uint8Array} b @returns {Uint8Array} */
+function checkTensorBytes(t, size, b) {
     if (!(b instanceof Uint8Array)) throw new TypeError(`gguf: ${t.name}: data must be a Uint8Array`);
     if (b.length !== size) {
         throw new RangeError(`gguf: ${t.name}: ${b.length} bytes given, ${size} expected for its type and dims`);
     }
     return b;
+}
+
+/** @param {GgufTensor} t @param {number} size @returns {Uint8Array} */
+function tensorBytes(t, size) {
+    const b = typeof t.data === 'function' ? t.data() : t.data;
+    if (b instanceof Promise) throw new TypeError(`gguf: ${t.name}: asynchronous data needs writeGguf`);
+    return checkTensorBytes(t, size, /** @type {Uint8Array} */ (b));
 }
 
 /**
@@ -324,13 +334,18 @@ export function encodeGguf(content) {
 
 /**
  * Writes a GGUF file by streaming tensor data; the file appears under `path` only when complete
- * (temp sibling + rename). On failure the temp file is removed and the error rethrown.
+ * (temp sibling + rename). On failure the temp file is removed and the error rethrown. A tensor's
+ * `data` may also be an async function (read from another file when the writer reaches it).
  * @param {string} path destination
  * @param {GgufContent} content
+ * @param {{onProgress?: (p: {done: number, total: number}) => void, signal?: AbortSignal}} [opts]
+ *   onProgress: bytes written so far and the file's final size, after the header and each tensor;
+ *   signal: checked before each tensor (an abort removes the temp file)
  * @returns {Promise<{bytes: number}>} the file size
  */
-export async function writeGguf(path, content) {
+export async function writeGguf(path, content, opts = {}) {
     const { header, offsets, sizes, alignment, dataBytes } = encodeHeader(content);
+    const total = header.length + alignUp(dataBytes, alignment);
     const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     const fh = await open(tmp, 'wx');
     let pos = 0;
@@ -345,10 +360,14 @@ export async function writeGguf(path, content) {
     };
     try {
         await put(header);
+        opts.onProgress?.({ done: pos, total });
         const base = header.length;
         for (let i = 0; i < content.tensors.length; i++) {
+            opts.signal?.throwIfAborted();
             if (base + offsets[i] > pos) await put(new Uint8Array(base + offsets[i] - pos));
-            await put(tensorBytes(content.tensors[i], sizes[i]));
+            const t = content.tensors[i];
+            await put(checkTensorBytes(t, sizes[i], await (typeof t.data === 'function' ? t.data() : t.data)));
+            opts.onProgress?.({ done: pos, total });
         }
         const end = base + alignUp(dataBytes, alignment);
         if (end > pos) await put(new Uint8Array(end - pos));

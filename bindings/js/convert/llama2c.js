@@ -137,10 +137,61 @@ export function minimalLlamaVocab(n_vocab) {
 }
 
 /**
+ * Parses llama2.c's tokenizer.bin (run.c's build_tokenizer: u32 max_token_length, then per token
+ * f32 score, i32 length, bytes; the token count is the checkpoint's vocab_size) into a llama
+ * (SentencePiece) vocabulary as llama.cpp's convert-llama2c-to-ggml makes it: ids 0/1/2 are
+ * <unk>/<s>/</s>, "<0xXX>" tokens are bytes, an empty text is a control token, and spaces become
+ * U+2581 (llama2.c's exporter had turned U+2581 into spaces).
+ * @param {Uint8Array} bytes whole file @param {number} n_vocab
+ * @returns {Array<[string, import('./gguf-writer.js').GgufValue | string | boolean]>} tokenizer.* entries
+ */
+export function parseLlama2cTokenizer(bytes, n_vocab) {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (bytes.length < 4) throw new Error('llama2c tokenizer: file shorter than its 4-byte header');
+    const tokens = new Array(n_vocab);
+    const scores = new Float32Array(n_vocab);
+    const types = new Int32Array(n_vocab);
+    const dec = new TextDecoder('utf-8', { fatal: false });
+    const TYPE_NORMAL = 1, TYPE_UNKNOWN = 2, TYPE_CONTROL = 3, TYPE_BYTE = 6;
+    let pos = 4;
+    for (let id = 0; id < n_vocab; id++) {
+        if (pos + 8 > bytes.length) throw new Error(`llama2c tokenizer: truncated at token ${id} of ${n_vocab} (a tokenizer for a smaller vocabulary?)`);
+        scores[id] = dv.getFloat32(pos, true);
+        const len = dv.getInt32(pos + 4, true);
+        pos += 8;
+        if (len < 0 || pos + len > bytes.length) throw new Error(`llama2c tokenizer: token ${id} has a bad length ${len}`);
+        let text = dec.decode(bytes.subarray(pos, pos + len));
+        pos += len;
+        let type = TYPE_NORMAL;
+        if (id === 0) { text = '<unk>'; type = TYPE_UNKNOWN; }
+        else if (id === 1) { text = '<s>'; type = TYPE_CONTROL; }
+        else if (id === 2) { text = '</s>'; type = TYPE_CONTROL; }
+        else if (text === '') type = TYPE_CONTROL;
+        else if (/^<0x[0-9A-Fa-f]{1,2}/.test(text)) type = TYPE_BYTE;
+        tokens[id] = type === TYPE_BYTE ? text : text.replaceAll(' ', '\u2581');
+        types[id] = type;
+    }
+    if (pos !== bytes.length) throw new Error(`llama2c tokenizer: ${bytes.length - pos} bytes after ${n_vocab} tokens (a tokenizer for a larger vocabulary?)`);
+    return [
+        ['tokenizer.ggml.model', 'llama'],
+        ['tokenizer.ggml.tokens', arr(GGUF_TYPE.STRING, tokens)],
+        ['tokenizer.ggml.scores', arr(GGUF_TYPE.FLOAT32, scores)],
+        ['tokenizer.ggml.token_type', arr(GGUF_TYPE.INT32, types)],
+        ['tokenizer.ggml.bos_token_id', u32(1)],
+        ['tokenizer.ggml.eos_token_id', u32(2)],
+        ['tokenizer.ggml.unknown_token_id', u32(0)],
+        ['tokenizer.ggml.add_bos_token', true],
+        ['tokenizer.ggml.add_eos_token', false],
+    ];
+}
+
+/**
  * Builds the GGUF content for a parsed checkpoint.
  * @param {ReturnType<typeof parseLlama2c>} parsed
- * @param {{weightType?: 'F32' | 'F16', name?: string}} [opts] 2-D weights as F32 (default) or F16;
- *   norm weights stay F32
+ * @param {{weightType?: 'F32' | 'F16', name?: string,
+ *   vocab?: Array<[string, import('./gguf-writer.js').GgufValue | string | boolean]>}} [opts]
+ *   2-D weights as F32 (default) or F16 (norm weights stay F32); vocab: tokenizer.* entries
+ *   (parseLlama2cTokenizer), else a minimal placeholder vocabulary
  * @returns {import('./gguf-writer.js').GgufContent}
  */
 export function llama2cToGgufContent(parsed, opts = {}) {
@@ -201,7 +252,7 @@ export function llama2cToGgufContent(parsed, opts = {}) {
         ['llama.attention.layer_norm_rms_epsilon', f32(1e-5)],
         ['llama.rope.freq_base', f32(10000)],
         ['llama.vocab_size', u32(c.vocab_size)],
-        ...minimalLlamaVocab(c.vocab_size),
+        ...(opts.vocab ?? minimalLlamaVocab(c.vocab_size)),
     ];
     return { metadata: /** @type {any} */ (metadata), tensors: out };
 }
