@@ -35,8 +35,13 @@ export async function openUrl(url, headers, signal) {
   return openResponse(res, url);
 }
 
-/** @param {Response} res @param {string} name @returns {OpenSource} */
-export function openResponse(res, name) {
+/**
+ * A model download's response, checked: an HTTP error becomes a LoadError (reason 'http'), and the
+ * decoded size is read from Content-Length (null when unknown). Used on both sides of the worker.
+ * @param {Response} res @param {string} name
+ * @returns {{body: ReadableStream<Uint8Array>, size: number | null}}
+ */
+export function checkResponse(res, name) {
   if (!res.ok) {
     res.body?.cancel().catch(() => {});
     throw new LoadError(`cannot download ${name}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, 'http', { httpStatus: res.status });
@@ -45,8 +50,12 @@ export function openResponse(res, name) {
   // Content-Length counts encoded bytes; with a Content-Encoding the decoded size is unknown
   const len = res.headers.get('content-length');
   const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-  const size = len !== null && !encoded && /^\d+$/.test(len) ? Number(len) : null;
-  const body = res.body;
+  return { body: res.body, size: len !== null && !encoded && /^\d+$/.test(len) ? Number(len) : null };
+}
+
+/** @param {Response} res @param {string} name @returns {OpenSource} */
+export function openResponse(res, name) {
+  const { body, size } = checkResponse(res, name);
   return {
     name, size,
     chunks: (async function* () {

@@ -6,6 +6,7 @@
 import { env } from './env.js';
 import { LoadError } from './errors.js';
 import { PUSH_CHUNK } from './protocol.js';
+import { checkResponse } from './host-sources.js';
 
 /** @typedef {import('./host-sources.js').SourceSpec} SourceSpec */
 /** @typedef {string | URL | Request | Response | Blob | ArrayBuffer | ArrayBufferView} ModelSource */
@@ -69,15 +70,8 @@ export async function resolveSources(input, opts = {}) {
     if ((typeof Request === 'function' && item instanceof Request) || (typeof Response === 'function' && item instanceof Response)) {
       const res = item instanceof Response ? item : await fetchRequest(item, opts.signal);
       const name = item.url || 'Response';
-      if (!res.ok) {
-        res.body?.cancel().catch(() => {});
-        throw new LoadError(`cannot download ${name}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`, 'http', { httpStatus: res.status });
-      }
-      if (!res.body) throw new LoadError(`${name}: the response has no body`, 'network');
-      const len = res.headers.get('content-length');
-      const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
-      specs.push({ kind: 'push', size: len !== null && !encoded && /^\d+$/.test(len) ? Number(len) : null, name });
-      const body = res.body;
+      const { body, size } = checkResponse(res, name);
+      specs.push({ kind: 'push', size, name });
       pushers.set(part, () => streamChunks(body));
     } else if (typeof Blob === 'function' && item instanceof Blob) {
       const name = /** @type {any} */ (item).name || 'Blob';
