@@ -80,6 +80,43 @@ export class Engine {
   }
 
   /**
+   * Node, Deno and Bun: reads a model file straight into WASM memory, 8 MiB at a time, and loads
+   * it, so no copy of the file is ever held in JS memory (Engine.loadModel(bytes) needs one).
+   * @param {string} path
+   * @param {{onProgress?: (done: number, total: number) => void}} [opts]
+   * @returns {Promise<Model>}
+   */
+  async loadModelFile(path, opts = {}) {
+    const m = this.mod;
+    const { open } = await import('node:fs/promises');
+    const fh = await open(path, 'r');
+    try {
+      const { size } = await fh.stat();
+      if (size > WASM_ADDRESS_SPACE - 64 * 2 ** 20) {
+        throw new SmallMindError(`a ${Math.round(size / 2 ** 20)} MiB file cannot fit WebAssembly's 4 GiB address space`, -2);
+      }
+      const ptr = m._sm_js_alloc(Math.max(1, size));
+      if (!ptr) throw new SmallMindError(`out of WASM memory for a ${size}-byte model`, -2);
+      try {
+        for (let at = 0; at < size;) {
+          // a fresh view each time: the threaded build's memory object changes when it grows
+          const heap = m.wasmMemory ? new Uint8Array(m.wasmMemory.buffer) : m.HEAPU8;
+          const { bytesRead } = await fh.read(heap, ptr + at, Math.min(8 * 2 ** 20, size - at), at);
+          if (bytesRead === 0) throw new SmallMindError(`${path} shrank while being read (${at} of ${size} bytes)`, -3);
+          at += bytesRead;
+          opts.onProgress?.(at, size);
+        }
+      } catch (e) {
+        m._sm_js_free(ptr);
+        throw e;
+      }
+      return this.loadModelFromWasm([{ ptr, size }]);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
    * Loads a model from file bytes already in WASM memory (one buffer per split part, in order),
    * taking ownership of the buffers: the model frees them, or this call does when it fails.
    * @param {{ptr: number, size: number}[]} parts from sm_js_alloc

@@ -76,8 +76,10 @@ export async function runGeneration({ model, prompt, options: o, threads, signal
     throw new SmallMindError(`the prompt has ${ids.length} tokens but the context holds ${nCtx}; shorten it or raise contextSize`, SM_ERR_CONTEXT_FULL);
   }
   // a context shift asks for room to answer as well (smallmind.js drops old turns and retries)
-  if (o.reserve && ids.length + o.reserve > nCtx) {
-    throw new SmallMindError(`the prompt has ${ids.length} tokens and the answer needs ${o.reserve} more, but the context holds ${nCtx}`, SM_ERR_CONTEXT_FULL);
+  // (at most a quarter of the context, so a large maxTokens does not drop every turn)
+  const reserve = o.reserve ? Math.min(o.reserve, Math.floor(nCtx / 4)) : 0;
+  if (ids.length + reserve > nCtx) {
+    throw new SmallMindError(`the prompt has ${ids.length} tokens and the answer needs ${reserve} more, but the context holds ${nCtx}`, SM_ERR_CONTEXT_FULL);
   }
   const seed = o.seed ?? ((Math.random() * 2 ** 32) >>> 0);
   const sampling = {

@@ -539,63 +539,61 @@ class GenerationStream {
    */
   async run(prompt, options, extra, signal, onAbort, setMetrics, failMetrics, onMetrics) {
     const model = this.model;
-    {
-      if (this.finished) return null;
-      let wirePrompt = prompt;
-      let wireOptions = options;
-      if (typeof prompt === 'function') {
-        try {
-          ({ prompt: wirePrompt, options: wireOptions } = await prompt());
-        } catch (e) {
-          failMetrics(/** @type {Error} */ (e));
-          this.finish(/** @type {Error} */ (e));
-          signal?.removeEventListener('abort', onAbort);
-          model.streams.delete(this);
-          return null;
-        }
-        if (this.finished) {
-          // cancelled while the prompt was being made
-          failMetrics(this.error ?? new AbortError('the generation was cancelled'));
-          signal?.removeEventListener('abort', onAbort);
-          model.streams.delete(this);
-          return null;
-        }
-      }
-      const shorter = extra.shift;
-      // a context shift needs room for the answer too
-      if (shorter) wireOptions = { ...wireOptions, reserve: wireOptions.maxTokens ?? 256 };
-      const call = model.client.call('generate', { prompt: wirePrompt, options: wireOptions, sid: extra.sid, session: extra.session }, {
-        onEvent: (ev) => {
-          // after an abort, pieces still in flight are dropped: the reader sees the AbortError next
-          if (ev.type !== 'piece' || this.cancelled) return;
-          this.buffer.push(ev.text);
-          this.wake?.();
-        },
-      });
-      this.callId = call.id;
-      if (this.cancelled) model.client.send({ t: 'abort', id: call.id });
-      /** @type {PromptSource | null} */
-      let retry = null;
+    if (this.finished) return null;
+    let wirePrompt = prompt;
+    let wireOptions = options;
+    if (typeof prompt === 'function') {
       try {
-        const m = await call.promise;
-        setMetrics(m);
-        try { onMetrics?.(m); } catch { /* a throwing callback must not break the stream */ }
-        this.finish(null);
+        ({ prompt: wirePrompt, options: wireOptions } = await prompt());
       } catch (e) {
-        // the prompt did not fit (nothing was generated): a context shift tries a shorter one
-        retry = shorter && /** @type {any} */ (e).code === 'SM_ERR_CONTEXT_FULL' && !this.buffer.length && !this.cancelled ? shorter() : null;
-        if (!retry) {
-          failMetrics(/** @type {Error} */ (e));
-          this.finish(/** @type {Error} */ (e));
-        }
-      } finally {
-        if (!retry) {
-          signal?.removeEventListener('abort', onAbort);
-          model.streams.delete(this);
-        }
+        failMetrics(/** @type {Error} */ (e));
+        this.finish(/** @type {Error} */ (e));
+        signal?.removeEventListener('abort', onAbort);
+        model.streams.delete(this);
+        return null;
       }
-      return retry;
+      if (this.finished) {
+        // cancelled while the prompt was being made
+        failMetrics(this.error ?? new AbortError('the generation was cancelled'));
+        signal?.removeEventListener('abort', onAbort);
+        model.streams.delete(this);
+        return null;
+      }
     }
+    const shorter = extra.shift;
+    // a context shift needs room for the answer too
+    if (shorter) wireOptions = { ...wireOptions, reserve: wireOptions.maxTokens ?? 256 };
+    const call = model.client.call('generate', { prompt: wirePrompt, options: wireOptions, sid: extra.sid, session: extra.session }, {
+      onEvent: (ev) => {
+        // after an abort, pieces still in flight are dropped: the reader sees the AbortError next
+        if (ev.type !== 'piece' || this.cancelled) return;
+        this.buffer.push(ev.text);
+        this.wake?.();
+      },
+    });
+    this.callId = call.id;
+    if (this.cancelled) model.client.send({ t: 'abort', id: call.id });
+    /** @type {PromptSource | null} */
+    let retry = null;
+    try {
+      const m = await call.promise;
+      setMetrics(m);
+      try { onMetrics?.(m); } catch { /* a throwing callback must not break the stream */ }
+      this.finish(null);
+    } catch (e) {
+      // the prompt did not fit (nothing was generated): a context shift tries a shorter one
+      retry = shorter && /** @type {any} */ (e).code === 'SM_ERR_CONTEXT_FULL' && !this.buffer.length && !this.cancelled ? shorter() : null;
+      if (!retry) {
+        failMetrics(/** @type {Error} */ (e));
+        this.finish(/** @type {Error} */ (e));
+      }
+    } finally {
+      if (!retry) {
+        signal?.removeEventListener('abort', onAbort);
+        model.streams.delete(this);
+      }
+    }
+    return retry;
   }
 
   /** @param {Error | null} error */

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { Engine } from '../index.js';
 import { intFlag, kvTypeFlag, parseFlags, required } from './args.js';
 import { CliError, EXIT } from './errors.js';
-import { engineLoad, readFileBytes } from './model-file.js';
+import { engineLoadFile } from './model-file.js';
 
 const HELP = `usage: smallmind bench --model FILE [--threads N] [--prompt 128] [--gen 128] [options]
 
@@ -41,12 +41,11 @@ async function run(argv) {
   const kvType = kvTypeFlag(values['kv-type']) ?? 'f16';
   const nBatch = intFlag(values, 'batch', nPrompt, 1);
   const t0 = performance.now();
-  const bytes = await readFileBytes(modelPath);
   const variant = threads > 1 ? 'mt' : 'simd';
   const wasmDir = values['wasm-dir'];
   const engine = await Engine.create({ variant, ...(wasmDir ? { assetsBase: pathToFileURL(resolve(wasmDir) + '/') } : {}) });
   try {
-    const model = engineLoad(() => engine.loadModel(bytes), modelPath);
+    const model = await engineLoadFile(engine, modelPath);
     const nCtx = nPrompt + nGen + 1;
     const open = () => model.createSession({ nCtx, nBatch, threads, ignoreEos: true, kvType });
     let session = open();
@@ -74,7 +73,7 @@ async function run(argv) {
       prefill_tok_s: +(nPrompt / (best.prefill / 1e3)).toFixed(2),
       decode_tok_s: nGen ? +(nGen / (best.decode / 1e3)).toFixed(2) : 0,
       peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
-      file_mb: +(bytes.length / 2 ** 20).toFixed(1),
+      file_mb: +(Number(info.file_bytes) / 2 ** 20).toFixed(1),
       model_info: info,
     };
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n');

@@ -15,7 +15,7 @@ import { kvTypeFlag, parseFlags, required, tokenList } from './args.js';
 import { CliError, EXIT, UsageError } from './errors.js';
 import { GEN_FLAGS, genFlagsHelp, genSettings } from './gen-flags.js';
 import { interruptSignal } from './interrupt.js';
-import { engineLoad, readFileBytes } from './model-file.js';
+import { engineLoadFile } from './model-file.js';
 
 const HELP = `usage: smallmind generate --model FILE (--prompt TEXT | --prompt-tokens 1,2,3) [options]
 
@@ -94,10 +94,9 @@ async function run(argv) {
   const json = !!v.json;
   const signal = interruptSignal();
 
-  const bytes = await readFileBytes(modelPath);
   const engine = await Engine.create({ variant: s.threads > 1 ? 'mt' : 'simd' });
   try {
-    const model = engineLoad(() => engine.loadModel(bytes), modelPath);
+    const model = await engineLoadFile(engine, modelPath);
     const info = model.info;
     const tok = model.tokenizer;
     if (!tok && (promptIds === null || s.stop.length)) {

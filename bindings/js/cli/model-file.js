@@ -100,6 +100,27 @@ function loadFailure(e, source) {
  * Runs an Engine-layer load (engine.loadModel / loadTokenizer), naming the file when it fails.
  * @template T @param {() => T} fn @param {string} path @returns {T}
  */
+/**
+ * Loads a model file into an Engine straight into WASM memory (Engine.loadModelFile: no copy of
+ * the file in JS, so peak memory stays near the file size), with the progress bar and the CLI's
+ * one-line errors.
+ * @param {import('../engine.js').Engine} engine @param {string} path
+ * @returns {Promise<import('../engine.js').Model>}
+ */
+export async function engineLoadFile(engine, path) {
+  await checkInputFile(path, 'model');
+  const bar = new Progress(`loading ${basename(path)}`);
+  try {
+    return await engine.loadModelFile(path, { onProgress: (done, total) => bar.update(done, total) });
+  } catch (e) {
+    const x = /** @type {any} */ (e);
+    if (typeof x?.code === 'string' && x.code.startsWith('SM_')) throw new CliError(`cannot load model '${path}': ${errorLine(e)}`);
+    throw new CliError(`cannot read model '${path}': ${/** @type {Error} */ (e).message}`);
+  } finally {
+    bar.done();
+  }
+}
+
 export function engineLoad(fn, path) {
   try {
     return fn();
