@@ -354,7 +354,14 @@ async function openCacheFor(wanted) {
      * @param {Engine} eng @param {string} key @param {number} _part @param {(loaded: number, size: number) => void} onBytes
      */
     async read(eng, key, _part, onBytes) {
-      const hit = await store.lookup(key);
+      /** @type {any} */
+      let hit = null;
+      try {
+        hit = await store.lookup(key);
+      } catch (e) {
+        // an unreadable cache is not a failed load: download instead, and say so
+        status.error = toWire(e);
+      }
       if (!hit) return null;
       const file = new ModelFile(eng.mod, { name: key, size: hit.size, hash: true });
       try {
