@@ -9,6 +9,7 @@
 import { SmallMindError } from './errors.js';
 import { Tokenizer } from './tokenizer.js';
 import { loadWasm } from './wasm-loader.js';
+import { heapU8 } from './model-loader.js';
 
 /**
  * @typedef {{elementType: string, length: number, head: unknown[]}} MetadataArray
@@ -99,9 +100,7 @@ export class Engine {
       if (!ptr) throw new SmallMindError(`out of WASM memory for a ${size}-byte model`, -2);
       try {
         for (let at = 0; at < size;) {
-          // a fresh view each time: the threaded build's memory object changes when it grows
-          const heap = m.wasmMemory ? new Uint8Array(m.wasmMemory.buffer) : m.HEAPU8;
-          const { bytesRead } = await fh.read(heap, ptr + at, Math.min(8 * 2 ** 20, size - at), at);
+          const { bytesRead } = await fh.read(heapU8(m), ptr + at, Math.min(8 * 2 ** 20, size - at), at);
           if (bytesRead === 0) throw new SmallMindError(`${path} shrank while being read (${at} of ${size} bytes)`, -3);
           at += bytesRead;
           opts.onProgress?.(at, size);

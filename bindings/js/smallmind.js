@@ -161,21 +161,30 @@ export class SmallMindModel {
    */
   chat(messages, options = {}) {
     this.checkLive();
+    const { msgs, template, wire, signal, onMetrics } = this.checkChat(messages, options, []);
+    const stream = new GenerationStream(this, this.chatPrompt(msgs, template, wire), wire, signal, onMetrics);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * A chat call's arguments, checked: the messages, the template, generate()'s options (never
+   * addSpecial/parseSpecial, which the template decides, nor `also`), and a tokenizer to chat with.
+   * @param {ChatMessage[]} messages @param {ChatOptions} options @param {string[]} also
+   */
+  checkChat(messages, options, also) {
     const msgs = checkMessages(messages);
     if (options === null || typeof options !== 'object') throw new TypeError('chat options must be an object');
     const { chatTemplate, ...rest } = options;
     const template = checkChatTemplate(chatTemplate);
-    for (const name of /** @type {const} */ (['addSpecial', 'parseSpecial'])) {
-      if (rest[name] !== undefined) throw new TypeError(`option '${name}' does not apply to chat(): the chat template decides the special tokens`);
+    for (const name of ['addSpecial', 'parseSpecial', ...also]) {
+      if (/** @type {any} */ (rest)[name] !== undefined) throw new TypeError(`option '${name}' does not apply to chat(): the chat template decides the special tokens, and a session fixes contextSize and kvType`);
     }
     const { wire, signal, onMetrics } = checkGenerateOptions(rest);
-    const info = this.infoValue;
-    if (!info.tokenizer) {
+    if (!this.infoValue.tokenizer) {
       throw new SmallMindError('this model file has no tokenizer (no tokenizer.* metadata), so it cannot chat; use generate() with token ids', SM_ERR_INVALID_ARG);
     }
-    const stream = new GenerationStream(this, this.chatPrompt(msgs, template, wire), wire, signal, onMetrics);
-    this.streams.add(stream);
-    return stream;
+    return { msgs, template, wire, signal, onMetrics };
   }
 
   /**
@@ -431,15 +440,9 @@ export class SmallMindSession {
    */
   chat(messages, options = {}) {
     this.checkIdle();
-    let msgs = checkMessages(messages);
-    if (options === null || typeof options !== 'object') throw new TypeError('chat options must be an object');
-    const { chatTemplate, ...rest } = options;
-    const template = checkChatTemplate(chatTemplate);
-    for (const name of /** @type {const} */ (['addSpecial', 'parseSpecial', 'contextSize', 'kvType'])) {
-      if (rest[name] !== undefined) throw new TypeError(`option '${name}' does not apply to a session's chat()`);
-    }
-    const { wire, signal, onMetrics } = checkGenerateOptions(rest);
-    if (!this.model.infoValue.tokenizer) throw new SmallMindError('this model file has no tokenizer, so it cannot chat', SM_ERR_INVALID_ARG);
+    const checked = this.model.checkChat(messages, options, ['contextSize', 'kvType']);
+    const { template, wire, signal, onMetrics } = checked;
+    let msgs = checked.msgs;
     const shift = this.contextShift ? () => {
       const next = dropOldestTurn(msgs);
       if (!next) return null;

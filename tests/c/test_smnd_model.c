@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "greedy_run.h"
 #include "io/smnd.h"
 #include "smnd_test.h"
 
@@ -17,23 +18,9 @@ enum { N_STEPS = 6 };
 
 static gb_vocab k_vocab = {32, "{% for m in messages %}{{ m.content }}{% endfor %}"};
 
-/* Logits after a prompt and after each of N_STEPS greedy steps, plus the tokens. */
+/* The shared fingerprint (greedy_run.h) with this file's step count and KV type. */
 static bool run(sm_model *m, int32_t n_vocab, float *logits, int32_t *toks) {
-    sm_session_params p = sm_session_default_params();
-    p.n_ctx = 32;
-    p.ignore_eos = 1;
-    p.kv_type = SM_KV_F32;
-    sm_session *s = NULL;
-    if (sm_session_new(m, &p, &s, NULL) != SM_OK) return false;
-    const int32_t prompt[] = {1, 5, 9, 3, 30, 7};
-    bool ok = sm_session_decode(s, prompt, 6) == SM_OK;
-    for (int i = 0; ok && i <= N_STEPS; i++) {
-        memcpy(logits + (size_t)i * (size_t)n_vocab, sm_session_logits(s),
-               (size_t)n_vocab * sizeof(float));
-        if (i < N_STEPS) ok = sm_session_step(s, &toks[i]) == SM_OK;
-    }
-    sm_session_free(s);
-    return ok;
+    return sm_test_greedy_run(m, n_vocab, SM_KV_F32, N_STEPS, logits, toks);
 }
 
 static void same_model(const char *what, const uint8_t *gguf, size_t gsize) {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "greedy_run.h"
 #include "gguf_build.h"
 #include "kern/types.h"
 #include "sm.h"
@@ -51,23 +52,9 @@ static sm_status load_parts(const split_file *f, int n, sm_model **m, sm_error *
     return sm_model_load_from_parts(p, f->sizes, n, NULL, m, e);
 }
 
-/* Logits after a prompt, then greedy tokens with the logits of each step: a fingerprint of
- * everything the model computes. out holds (1 + N_STEPS) * n_vocab floats + N_STEPS tokens. */
+/* The shared fingerprint (greedy_run.h) with this file's step count and KV type. */
 static bool run(sm_model *m, int32_t n_vocab, float *logits, int32_t *toks) {
-    sm_session_params p = sm_session_default_params();
-    p.n_ctx = 32;
-    p.ignore_eos = 1;
-    sm_session *s = NULL;
-    if (sm_session_new(m, &p, &s, NULL) != SM_OK) return false;
-    const int32_t prompt[] = {1, 5, 9, 3, 30, 7};
-    bool ok = sm_session_decode(s, prompt, 6) == SM_OK;
-    for (int i = 0; ok && i <= N_STEPS; i++) {
-        memcpy(logits + (size_t)i * (size_t)n_vocab, sm_session_logits(s),
-               (size_t)n_vocab * sizeof(float));
-        if (i < N_STEPS) ok = sm_session_step(s, &toks[i]) == SM_OK;
-    }
-    sm_session_free(s);
-    return ok;
+    return sm_test_greedy_run(m, n_vocab, SM_KV_DEFAULT, N_STEPS, logits, toks);
 }
 
 static gb_llama model_spec(void) {

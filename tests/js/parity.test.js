@@ -116,7 +116,7 @@ test('the comparison can fail: a model with one changed weight type is caught', 
 // F16 KV cache on both sides (SmallMind's default; llama.cpp's default F16 K and V, flash
 // attention off). llama.cpp also rounds the query and the softmax weights to F16 for its F16
 // matmuls, which SmallMind does not, so logits drift further apart than with F32 caches.
-// `node bench/kv-f16-sweep.mjs 5` (15 random models per type: 5 seeds × 3 shapes, 64 steps)
+// `node bench/parity-sweep.mjs 5 --kv f16` (15 random models per type: 5 seeds × 3 shapes, 64 steps)
 // measured the worst max |ours - ref| / rms(ref): F32 6.7e-3, F16 8.8e-3, BF16 5.2e-2,
 // Q8_0/Q4_x/Q5_x ≤ 0.162, K-quants ≤ 0.254. The tolerances are about twice that.
 const TOLERANCE_KV_F16 = Object.freeze({

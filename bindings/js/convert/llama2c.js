@@ -98,6 +98,26 @@ export function parseLlama2c(bytes) {
 }
 
 /**
+ * The tokenizer.* metadata of a llama2.c (SentencePiece) vocabulary: llama2.c's fixed special ids
+ * (unk 0, bos 1, eos 2), BOS added, EOS not.
+ * @param {string[]} tokens @param {Float32Array | number[]} scores @param {Int32Array | number[]} types
+ * @returns {Array<[string, any]>}
+ */
+function spmTokenizerMetadata(tokens, scores, types) {
+    return [
+        ['tokenizer.ggml.model', 'llama'],
+        ['tokenizer.ggml.tokens', arr(GGUF_TYPE.STRING, tokens)],
+        ['tokenizer.ggml.scores', arr(GGUF_TYPE.FLOAT32, scores)],
+        ['tokenizer.ggml.token_type', arr(GGUF_TYPE.INT32, types)],
+        ['tokenizer.ggml.bos_token_id', u32(1)],
+        ['tokenizer.ggml.eos_token_id', u32(2)],
+        ['tokenizer.ggml.unknown_token_id', u32(0)],
+        ['tokenizer.ggml.add_bos_token', true],
+        ['tokenizer.ggml.add_eos_token', false],
+    ];
+}
+
+/**
  * A minimal llama (SentencePiece-type) vocabulary for llama.cpp to load: "<unk>", "<s>", "</s>",
  * the 256 byte tokens "<0x00>".."<0xFF>", then "t<id>" for the rest (as far as n_vocab reaches).
  * BOS = 1, EOS = 2, UNK = 0.
@@ -123,17 +143,7 @@ export function minimalLlamaVocab(n_vocab) {
         types[id] = TYPE_NORMAL;
         scores[id] = -(id - 259);
     }
-    return [
-        ['tokenizer.ggml.model', 'llama'],
-        ['tokenizer.ggml.tokens', arr(GGUF_TYPE.STRING, tokens)],
-        ['tokenizer.ggml.scores', arr(GGUF_TYPE.FLOAT32, scores)],
-        ['tokenizer.ggml.token_type', arr(GGUF_TYPE.INT32, types)],
-        ['tokenizer.ggml.bos_token_id', u32(1)],
-        ['tokenizer.ggml.eos_token_id', u32(2)],
-        ['tokenizer.ggml.unknown_token_id', u32(0)],
-        ['tokenizer.ggml.add_bos_token', true],
-        ['tokenizer.ggml.add_eos_token', false],
-    ];
+    return spmTokenizerMetadata(tokens, scores, types);
 }
 
 /**
@@ -172,17 +182,7 @@ export function parseLlama2cTokenizer(bytes, n_vocab) {
         types[id] = type;
     }
     if (pos !== bytes.length) throw new Error(`llama2c tokenizer: ${bytes.length - pos} bytes after ${n_vocab} tokens (a tokenizer for a larger vocabulary?)`);
-    return [
-        ['tokenizer.ggml.model', 'llama'],
-        ['tokenizer.ggml.tokens', arr(GGUF_TYPE.STRING, tokens)],
-        ['tokenizer.ggml.scores', arr(GGUF_TYPE.FLOAT32, scores)],
-        ['tokenizer.ggml.token_type', arr(GGUF_TYPE.INT32, types)],
-        ['tokenizer.ggml.bos_token_id', u32(1)],
-        ['tokenizer.ggml.eos_token_id', u32(2)],
-        ['tokenizer.ggml.unknown_token_id', u32(0)],
-        ['tokenizer.ggml.add_bos_token', true],
-        ['tokenizer.ggml.add_eos_token', false],
-    ];
+    return spmTokenizerMetadata(tokens, scores, types);
 }
 
 /**
