@@ -649,14 +649,14 @@ static void test_attn_kernels(void) {
  * on every (row, token) pair whatever the tile shape: rows and tokens in counts that leave partial
  * tiles, unaligned strided rows. Also: the SIMD build really has them for Q4_0, Q8_0 and Q4_K. */
 static void test_gemm(void) {
-    enum { N = 1024, MAX_ROWS = 7, MAX_TOK = 9 };
+    enum { N = 1248, MAX_ROWS = 17, MAX_TOK = 9 };
     float *x = malloc(N * sizeof *x), *y = malloc(MAX_ROWS * MAX_TOK * 3 * sizeof *y);
     int checked = 0;
     for (int i = 0; i < N_TYPES; i++) {
         const sm_type_traits *a = sm_kern_traits(k_types[i]);
         if (!a->gemm) continue;
         const sm_type_traits *dt = sm_kern_traits(a->vec_dot_type);
-        const int64_t n = k_types[i] >= SM_TYPE_Q2_K && k_types[i] <= SM_TYPE_Q8_K ? 768 : 224;
+        const int64_t n = k_types[i] >= SM_TYPE_Q2_K && k_types[i] <= SM_TYPE_Q8_K ? 768 : 1248; /* legacy: 39 blocks, two 16-block chunks and a rest */
         const size_t w_stride = sm_kern_row_size(k_types[i], n) + 3, x_stride = sm_kern_row_size(a->vec_dot_type, n) + 5;
         uint8_t *w = malloc(w_stride * MAX_ROWS + 1), *xq = malloc(x_stride * MAX_TOK + 1);
         int bad = 0;
@@ -671,7 +671,7 @@ static void test_gemm(void) {
             fill_row(x, n);
             dt->from_float(x, xq + 1 + t * x_stride, n);
         }
-        for (int n_rows = 1; n_rows <= MAX_ROWS; n_rows += 3) {
+        for (int n_rows = 1; n_rows <= MAX_ROWS; n_rows += 4) { /* 17: past a 16-row group */
             for (int n_tok = 1; n_tok <= MAX_TOK; n_tok++) {
                 const int64_t ldy = n_rows + 2;
                 a->gemm(n, w + 1, w_stride, n_rows, xq + 1, x_stride, n_tok, y, ldy);

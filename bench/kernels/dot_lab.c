@@ -1,0 +1,191 @@
+/*
+ * dot_lab.c — kernel lab for decoding: one activation row (Q8_0) times a Q4_0 / Q8_0 weight
+ * matrix, as numbered versions of the block loop beside the scalar reference, each validated
+ * against it and timed on a matrix that fits the cache (instruction-bound) and one that does not
+ * (what decoding sees: every weight streamed from memory once per token).
+ *
+ *   ref  sm_kern_vec_dot_*_ref
+ *   v0   one block per step: exact i32x4 sums, two scalar fp16 scale conversions and an
+ *        f32 convert + multiply + add per block (the kernel before this lab)
+ *   v1   four blocks per step: each block's i32x4 reduced to one lane, the four block sums
+ *        scaled together by d_w * d_x converted from fp16 four at a time (one convert, two
+ *        multiplies and one add per four blocks)
+ *   v2   v1 with i16x8.extmul products summed in i16 (exact: |q4 * x| <= 8 * 127, four per lane)
+ *        and one i32x4.extadd_pairwise per block instead of widening both operands for dot_i16x8
+ *
+ * Build and run: bash bench/kernels/run.sh (WASM SIMD128 under Node). Prints one JSON line per
+ * type and size with GMAC/s per version and max normalized error against ref.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kern/quant_ref.h"
+#include "kern/quant_simd128.h"
+#include "kern/simd128.h"
+#include "kern/types.h"
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+static float rnd(void) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((rng >> 40) & 0xffffff) * 0x1p-24f * 2.0f - 1.0f;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- v1 / v2 building blocks ----------------------------------------------------------------- */
+
+/* Four fp16 values (zero-extended into i32 lanes) as f32, exactly, including subnormals,
+ * infinities and NaNs. */
+static inline v128_t fp16x4_to_f32(v128_t h) {
+    const v128_t sign = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16);
+    const v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
+    const v128_t finite = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
+    const v128_t special = wasm_i32x4_gt(em, wasm_i32x4_splat(0x7bffffff)); /* exponent 31 */
+    const v128_t infnan = wasm_v128_or(em, wasm_i32x4_splat(0x7f800000));
+    return wasm_v128_or(wasm_v128_bitselect(infnan, finite, special), sign);
+}
+
+/* The fp16 scales at p, p + stride, p + 2 stride, p + 3 stride as f32x4. */
+static inline v128_t load_scales4(const uint8_t *p, size_t stride) {
+    v128_t v = wasm_i32x4_splat(0);
+    v = wasm_v128_load16_lane(p, v, 0);
+    v = wasm_v128_load16_lane(p + stride, v, 1);
+    v = wasm_v128_load16_lane(p + 2 * stride, v, 2);
+    v = wasm_v128_load16_lane(p + 3 * stride, v, 3);
+    return fp16x4_to_f32(wasm_u32x4_extend_low_u16x8(v));
+}
+
+/* [sum(a), sum(b), sum(c), sum(d)] of four i32x4. */
+static inline v128_t reduce4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+    const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5),
+                                     wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+    const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5),
+                                     wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6),
+                          wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+enum { Q4B = 18, Q8B = 34 };
+
+static inline v128_t q4_isum_dot(const uint8_t *a, const uint8_t *b) {
+    const v128_t q = wasm_v128_load(a + 2);
+    const v128_t eight = wasm_i8x16_splat(8);
+    const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(15)), eight);
+    const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+    return wasm_i32x4_add(sm_kern_dot_i8x16(lo, wasm_v128_load(b + 2)),
+                          sm_kern_dot_i8x16(hi, wasm_v128_load(b + 18)));
+}
+
+static inline v128_t q4_isum_extmul(const uint8_t *a, const uint8_t *b) {
+    const v128_t q = wasm_v128_load(a + 2);
+    const v128_t eight = wasm_i8x16_splat(8);
+    const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(15)), eight);
+    const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+    const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+    const v128_t p = wasm_i16x8_add(
+        wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(lo, x0), wasm_i16x8_extmul_high_i8x16(lo, x0)),
+        wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(hi, x1), wasm_i16x8_extmul_high_i8x16(hi, x1)));
+    return wasm_i32x4_extadd_pairwise_i16x8(p);
+}
+
+static inline v128_t q8_isum_dot(const uint8_t *a, const uint8_t *b) {
+    return wasm_i32x4_add(sm_kern_dot_i8x16(wasm_v128_load(a + 2), wasm_v128_load(b + 2)),
+                          sm_kern_dot_i8x16(wasm_v128_load(a + 18), wasm_v128_load(b + 18)));
+}
+
+/* |w * x| <= 128 * 127, two per i16 lane fit */
+static inline v128_t q8_isum_extmul(const uint8_t *a, const uint8_t *b) {
+    const v128_t w0 = wasm_v128_load(a + 2), w1 = wasm_v128_load(a + 18);
+    const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+    const v128_t p0 = wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(w0, x0), wasm_i16x8_extmul_high_i8x16(w0, x0));
+    const v128_t p1 = wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(w1, x1), wasm_i16x8_extmul_high_i8x16(w1, x1));
+    return wasm_i32x4_add(wasm_i32x4_extadd_pairwise_i16x8(p0), wasm_i32x4_extadd_pairwise_i16x8(p1));
+}
+
+#define DOT4(name, WB, isum)                                                                       \
+    static float name(int64_t n, const void *w, const void *x) {                                   \
+        const uint8_t *a = w, *b = x;                                                              \
+        const int64_t nb = n / 32;                                                                 \
+        v128_t acc = wasm_f32x4_splat(0.0f);                                                       \
+        int64_t i = 0;                                                                             \
+        for (; i + 4 <= nb; i += 4, a += 4 * (WB), b += 4 * Q8B) {                                 \
+            const v128_t s = reduce4_i32(isum(a, b), isum(a + (WB), b + Q8B),                      \
+                                         isum(a + 2 * (WB), b + 2 * Q8B),                          \
+                                         isum(a + 3 * (WB), b + 3 * Q8B));                         \
+            const v128_t d = wasm_f32x4_mul(load_scales4(a, (WB)), load_scales4(b, Q8B));          \
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), d));             \
+        }                                                                                          \
+        float tail = 0.0f;                                                                         \
+        for (; i < nb; i++, a += (WB), b += Q8B)                                                   \
+            tail += (float)sm_kern_hsum_i32x4(isum(a, b)) * sm_kern_load_scale(a) *                \
+                    sm_kern_load_scale(b);                                                         \
+        return sm_kern_hsum_f32x4(acc) + tail;                                                     \
+    }
+
+DOT4(q4_v1, Q4B, q4_isum_dot)
+DOT4(q4_v2, Q4B, q4_isum_extmul)
+DOT4(q8_v1, Q8B, q8_isum_dot)
+DOT4(q8_v2, Q8B, q8_isum_extmul)
+
+/* ---- harness --------------------------------------------------------------------------------- */
+
+static double max_err(const float *a, const float *ref, size_t n) {
+    double e = 0, m = 0;
+    for (size_t i = 0; i < n; i++) e = fmax(e, fabs((double)a[i] - ref[i])), m = fmax(m, fabs(ref[i]));
+    return m > 0 ? e / m : e;
+}
+
+static void matvec(sm_vec_dot_fn dot, int64_t n, int rows, const uint8_t *w, size_t w_row,
+                   const uint8_t *x, float *y) {
+    for (int r = 0; r < rows; r++) y[r] = dot(n, w + (size_t)r * w_row, x);
+}
+
+int main(int argc, char **argv) {
+    const int passes = argc > 1 ? atoi(argv[1]) : 2; /* the first pass also warms V8's tiers up */
+    const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q8_0};
+    const sm_vec_dot_fn versions[2][3] = {{sm_kern_vec_dot_q4_0_simd128, q4_v1, q4_v2},
+                                          {sm_kern_vec_dot_q8_0_simd128, q8_v1, q8_v2}};
+    const int64_t n = 2048;
+    const int row_counts[] = {256, 32768}; /* ~0.3-0.6 MB (cache) and ~38-70 MB (memory) */
+    for (int pass = 0; pass < passes; pass++)
+    for (size_t ti = 0; ti < 2; ti++)
+        for (size_t si = 0; si < 2; si++) {
+            const int32_t type = types[ti];
+            const int rows = row_counts[si];
+            const sm_type_traits *rt = sm_kern_traits_ref(type);
+            const size_t w_row = sm_kern_row_size(type, n), x_row = sm_kern_row_size(SM_TYPE_Q8_0, n);
+            uint8_t *w = malloc(w_row * rows), *x = malloc(x_row);
+            float *row = malloc(n * sizeof *row);
+            for (int r = 0; r < rows; r++) {
+                for (int64_t i = 0; i < n; i++) row[i] = rnd();
+                sm_kern_quantizer_ref(type)(row, w + (size_t)r * w_row, n);
+            }
+            for (int64_t i = 0; i < n; i++) row[i] = rnd();
+            sm_kern_quantize_row_q8_0_ref(row, x, n);
+            float *yr = malloc(rows * sizeof *yr), *y = malloc(rows * sizeof *y);
+            matvec(rt->vec_dot, n, rows, w, w_row, x, yr);
+            printf("{\"pass\":%d,\"type\":\"%s\",\"rows\":%d,\"mb\":%.1f", pass, rt->name, rows, w_row * rows / 1048576.0);
+            const int reps = rows > 1000 ? 5 : 200;
+            for (int v = 0; v < 3; v++) {
+                double best = 1e30;
+                for (int k = 0; k < 3; k++) {
+                    const double t0 = now_s();
+                    for (int rep = 0; rep < reps; rep++) matvec(versions[ti][v], n, rows, w, w_row, x, y);
+                    best = fmin(best, (now_s() - t0) / reps);
+                }
+                printf(",\"v%d_gmac_s\":%.2f,\"v%d_err\":%.1e", v, (double)n * rows / best * 1e-9, v,
+                       max_err(y, yr, rows));
+            }
+            printf("}\n");
+            free(w), free(x), free(row), free(yr), free(y);
+        }
+    return 0;
+}
