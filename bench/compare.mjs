@@ -7,7 +7,7 @@
 // (128 greedy tokens), peak memory, the ratios, the machine's read bandwidth and decode as a
 // share of its ceiling (bandwidth ÷ bytes of weights read per token). JSON and a Markdown table.
 //
-//   node bench/compare.mjs [--quick] [--threads 1,2] [--prompt 128] [--gen 128]
+//   node bench/compare.mjs [--quick] [--threads 1,2] [--prompt 128] [--gen 128] [--repeat 2]
 //                          [--types Q4_0,Q8_0,Q4_K_M] [--wasm-dir DIR] [--skip wllama,browser,native]
 //
 // Files are random-weight models (speed does not depend on the values) generated once and cached
@@ -33,8 +33,11 @@ const { values } = parseArgs({ options: {
   quick: { type: 'boolean' }, threads: { type: 'string', default: '1,2' },
   prompt: { type: 'string', default: '128' }, gen: { type: 'string', default: '128' },
   types: { type: 'string', default: 'Q4_0,Q8_0,Q4_K_M' }, 'wasm-dir': { type: 'string' },
-  skip: { type: 'string', default: '' },
+  skip: { type: 'string', default: '' }, repeat: { type: 'string', default: '2' },
 } });
+// Node runs (SmallMind, llama.cpp native) repeat prefill + decode on fresh sessions and keep the
+// fastest of each, the same rule for both; browser runs are single (wllama's take minutes)
+const REPEAT = Math.max(1, Number(values.repeat));
 const THREADS = values.threads.split(',').map(Number);
 const N_PROMPT = Number(values.prompt), N_GEN = Number(values.gen);
 const TYPES = values.types.split(',');
@@ -70,7 +73,7 @@ async function bandwidth() {
 /** @param {string} path @param {number} threads */
 async function smallmindNode(path, threads) {
   const args = [join(ROOT, 'bindings/js/cli.js'), 'bench', '--model', path, '--threads', String(threads),
-    '--prompt', String(N_PROMPT), '--gen', String(N_GEN), '--wasm-dir', WASM_DIR, '--json'];
+    '--prompt', String(N_PROMPT), '--gen', String(N_GEN), '--wasm-dir', WASM_DIR, '--repeat', String(REPEAT), '--json'];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 1 << 20 });
   return JSON.parse(stdout);
 }
@@ -78,7 +81,7 @@ async function smallmindNode(path, threads) {
 /** @param {string} path @param {number} threads */
 async function llamaNative(path, threads) {
   const { stdout } = await run(process.execPath, [join(ROOT, 'bench/llama-native-run.mjs'), '--model', path,
-    '--threads', String(threads), '--prompt', String(N_PROMPT), '--gen', String(N_GEN)], { maxBuffer: 1 << 20 });
+    '--threads', String(threads), '--prompt', String(N_PROMPT), '--gen', String(N_GEN), '--repeat', String(REPEAT)], { maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 
@@ -196,6 +199,8 @@ try {
           browser_vs_wllama_prefill: ratio(smb?.prefill_tok_s, wl?.prefill_tok_s),
           browser_vs_wllama_decode: ratio(smb?.decode_tok_s, wl?.decode_tok_s),
           node_decode_of_ceiling: ratio(sm?.decode_tok_s, ceiling),
+          // issue 8's memory target: peak RSS <= (file + KV cache) x 1.15
+          node_peak_vs_file_kv: sm?.peak_vs_file_kv ?? null,
           native_decode_of_ceiling: ratio(nat?.decode_tok_s, ceiling),
         };
         rows.push(r);
@@ -209,14 +214,14 @@ try {
 const cell = (/** @type {any} */ x) => (x && !x.error ? `${r2(x.prefill_tok_s)} / ${r2(x.decode_tok_s)}` : x?.error ? 'error' : '–');
 const mem = (/** @type {any} */ x) => (x && !x.error ? `${r2(x.load_s)} s, ${x.peak_rss_mb ?? '?'} MB` : '–');
 const md = [
-  `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}.`,
+  `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded, Node runs fastest of ${REPEAT}; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}.`,
   '',
-  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} |`),
+  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} |`),
 ].join('\n');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const result = { date: new Date().toISOString(), prompt_tokens: N_PROMPT, decode_tokens: N_GEN, wasm_dir: WASM_DIR, bandwidth_gb_s: bw, rows };
+const result = { date: new Date().toISOString(), prompt_tokens: N_PROMPT, decode_tokens: N_GEN, repeat: REPEAT, wasm_dir: WASM_DIR, bandwidth_gb_s: bw, rows };
 await writeFile(join(CACHE, `compare-${stamp}.json`), JSON.stringify(result, null, 2));
 await writeFile(join(CACHE, `compare-${stamp}.md`), md + '\n');
 process.stdout.write(JSON.stringify(result) + '\n\n' + md + '\n');

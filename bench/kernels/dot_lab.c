@@ -12,6 +12,15 @@
  *        multiplies and one add per four blocks)
  *   v2   v1 with i16x8.extmul products summed in i16 (exact: |q4 * x| <= 8 * 127, four per lane)
  *        and one i32x4.extadd_pairwise per block instead of widening both operands for dot_i16x8
+ *   v3   (Q4_0) a whole matrix-vector product per call: the activation row widened to i16 and
+ *        its scales converted once, then v0's per-block float operations on every row (equal to
+ *        v0 bit for bit)
+ *   v4   (Q4_0) v3 with extmul products on i8 activations
+ *
+ * Measured 2026-12-06 (node build-lab/dot_lab.cjs 3, three passes, every pass the same order):
+ * Q4_0 v0 11.1-11.4 GMAC/s, v1 6.8-9.2, v2 8.9-9.7, v3 7.7-8.8, v4 6.0-8.3; Q8_0 v0 11.3-12.5,
+ * v1 8.7-9.5, v2 9.8-10.7. Every version that does fewer operations on paper ran slower under
+ * V8 than the plain one-block-per-step dot, so v0 stays the decode kernel.
  *
  * Build and run: bash bench/kernels/run.sh (WASM SIMD128 under Node). Prints one JSON line per
  * type and size with GMAC/s per version and max normalized error against ref.
@@ -135,6 +144,71 @@ DOT4(q4_v2, Q4B, q4_isum_extmul)
 DOT4(q8_v1, Q8B, q8_isum_dot)
 DOT4(q8_v2, Q8B, q8_isum_extmul)
 
+/* v3: a whole matrix-vector product per call. The activation row is widened to i16 and its
+ * scales converted to f32 once, then every row runs v0's per-block float operations (so the
+ * result equals v0 bit for bit) on four i16x8 loads instead of two loads and four widenings, and
+ * one scalar scale conversion instead of two. */
+typedef struct xw_block {
+    v128_t q[4];
+} xw_block;
+
+__attribute__((noinline)) static void gemv_q4_v3(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x,
+                       float *y) {
+    const int64_t nb = n / 32;
+    xw_block *xw = malloc(nb * sizeof *xw);
+    float *dx = malloc(nb * sizeof *dx);
+    for (int64_t j = 0; j < nb; j++) {
+        const uint8_t *b = x + j * Q8B;
+        const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+        xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
+        xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
+        dx[j] = sm_kern_load_scale(b);
+    }
+    const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *a = w + (size_t)r * w_row;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += Q4B) {
+            const v128_t q = wasm_v128_load(a + 2);
+            const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
+            const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+            const v128_t s = wasm_i32x4_add(
+                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xw[j].q[0]),
+                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xw[j].q[1])),
+                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xw[j].q[2]),
+                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xw[j].q[3])));
+            acc = sm_kern_acc_scaled(acc, s, sm_kern_load_scale(a) * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+    free(xw), free(dx);
+}
+
+/* v4: v3 with extmul products (x kept as i8, weights as i8): exact, |q4 * x| <= 8 * 127 */
+__attribute__((noinline)) static void gemv_q4_v4(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x,
+                       float *y) {
+    const int64_t nb = n / 32;
+    float *dx = malloc(nb * sizeof *dx);
+    for (int64_t j = 0; j < nb; j++) dx[j] = sm_kern_load_scale(x + j * Q8B);
+    const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *a = w + (size_t)r * w_row, *b = x;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += Q4B, b += Q8B) {
+            const v128_t q = wasm_v128_load(a + 2);
+            const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
+            const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+            const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+            const v128_t p = wasm_i16x8_add(
+                wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(lo, x0), wasm_i16x8_extmul_high_i8x16(lo, x0)),
+                wasm_i16x8_add(wasm_i16x8_extmul_low_i8x16(hi, x1), wasm_i16x8_extmul_high_i8x16(hi, x1)));
+            acc = sm_kern_acc_scaled(acc, wasm_i32x4_extadd_pairwise_i16x8(p), sm_kern_load_scale(a) * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+    free(dx);
+}
+
 /* ---- harness --------------------------------------------------------------------------------- */
 
 static double max_err(const float *a, const float *ref, size_t n) {
@@ -183,6 +257,22 @@ int main(int argc, char **argv) {
                 }
                 printf(",\"v%d_gmac_s\":%.2f,\"v%d_err\":%.1e", v, (double)n * rows / best * 1e-9, v,
                        max_err(y, yr, rows));
+            }
+            if (type == SM_TYPE_Q4_0) {
+                float *y0 = malloc(rows * sizeof *y0);
+                matvec(versions[ti][0], n, rows, w, w_row, x, y0);
+                for (int v = 3; v < 5; v++) {
+                    double best = 1e30;
+                    for (int k = 0; k < 3; k++) {
+                        const double t0 = now_s();
+                        for (int rep = 0; rep < reps; rep++)
+                            (v == 3 ? gemv_q4_v3 : gemv_q4_v4)(n, w, w_row, rows, x, y);
+                        best = fmin(best, (now_s() - t0) / reps);
+                    }
+                    printf(",\"v%d_gmac_s\":%.2f,\"v%d_eq_v0\":%d", v, (double)n * rows / best * 1e-9, v,
+                           !memcmp(y, y0, rows * sizeof *y));
+                }
+                free(y0);
             }
             printf("}\n");
             free(w), free(x), free(row), free(yr), free(y);

@@ -63,7 +63,7 @@ static double max_err(const float *a, const float *ref, size_t n) {
 }
 
 int main(int argc, char **argv) {
-    const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q8_0, SM_TYPE_Q4_K};
+    const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q8_0, SM_TYPE_Q4_K, SM_TYPE_Q5_K, SM_TYPE_Q6_K};
     const int n_tok = argc > 1 ? atoi(argv[1]) : 64;
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         problem p = {.type = types[ti], .n = 2048, .n_rows = 512, .n_tok = n_tok};
@@ -90,7 +90,7 @@ int main(int argc, char **argv) {
         for (int v = 0; v < 2; v++) {
             if (v == 1 && !tr->gemm) continue;
             double best = 1e30;
-            for (int rep = 0; rep < 5; rep++) {
+            for (int rep = 0; rep < 15; rep++) {
                 const double t0 = now_s();
                 if (v == 0) run_pairs(&p, tr->vec_dot, y);
                 else run_gemm(&p, tr->gemm, y);

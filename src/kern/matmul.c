@@ -23,15 +23,11 @@ void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int
     for (int64_t t = lo; t < hi; t++) tr->from_float(x + t * n, (uint8_t *)xq + t * row, n);
 }
 
-enum { SM_MATMUL_ROW_BLOCK = 16 };
-
-void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
-                    int ith, int nth) {
+void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
+                         int64_t lo, int64_t hi) {
     const sm_vec_dot_fn dot = w->traits->vec_dot;
     const sm_gemm_fn gemm = w->traits->gemm;
     const size_t xq_row = sm_kern_row_size(w->traits->vec_dot_type, w->n_in);
-    int64_t lo, hi;
-    sm_kern_split(w->n_out, ith, nth, &lo, &hi);
     for (int64_t r0 = lo; r0 < hi; r0 += SM_MATMUL_ROW_BLOCK) {
         const int64_t r1 = r0 + SM_MATMUL_ROW_BLOCK < hi ? r0 + SM_MATMUL_ROW_BLOCK : hi;
         if (gemm && n_tok > 1) { /* tiles: bit-identical to the vec_dot loop below */
@@ -46,4 +42,11 @@ void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int
                 yt[r] = dot(w->n_in, w->data + (size_t)r * w->row_bytes, xt);
         }
     }
+}
+
+void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
+                    int ith, int nth) {
+    int64_t lo, hi;
+    sm_kern_split(w->n_out, ith, nth, &lo, &hi);
+    sm_kern_matmul_rows(w, xq, n_tok, y, ldy, lo, hi);
 }

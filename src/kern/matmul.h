@@ -33,6 +33,12 @@ void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int
 void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
                     int ith, int nth);
 
+/* Rows [lo, hi) of the same product, in blocks of SM_MATMUL_ROW_BLOCK rows: a row's result does
+ * not depend on which call computes it, so threads may take blocks in any order. */
+enum { SM_MATMUL_ROW_BLOCK = 16 };
+void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
+                         int64_t lo, int64_t hi);
+
 /* The contiguous share [*lo, *hi) of [0, n) that thread ith of nth takes. */
 void sm_kern_split(int64_t n, int ith, int nth, int64_t *lo, int64_t *hi);
 

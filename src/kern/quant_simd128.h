@@ -41,6 +41,10 @@ void sm_kern_gemm_q8_0_simd128(int64_t n, const void *w, size_t w_stride, int n_
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
 void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
+void sm_kern_gemm_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
+void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
 
 /* quant_simd128_k.c */
 void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n);

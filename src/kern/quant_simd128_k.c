@@ -397,6 +397,28 @@ static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
     w[2] = wasm_i16x8_extend_low_i8x16(b), w[3] = wasm_i16x8_extend_high_i8x16(b);
 }
 
+/* The tile loop of the K-quant gemms: each row against tiles of up to 4 tokens, through
+ * row_fn(nb, a, x, x_stride, n_tok, y, ldy) instantiated per constant tile width (an
+ * always_inline row kernel keeps its accumulators in registers). */
+#define K_GEMM_TILES(row_fn, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)                   \
+    do {                                                                                           \
+        const int64_t nb_ = (n) / SM_QK_K;                                                         \
+        for (int t0 = 0; t0 < (n_tok); t0 += 4) {                                                  \
+            const int nt = (n_tok) - t0 < 4 ? (n_tok) - t0 : 4;                                    \
+            const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
+            for (int r = 0; r < (n_rows); r++) {                                                   \
+                const uint8_t *a = (const uint8_t *)(w) + (size_t)r * (w_stride);                  \
+                float *yr = (y) + t0 * (ldy) + r;                                                  \
+                switch (nt) {                                                                      \
+                case 4: row_fn(nb_, a, xt, x_stride, 4, yr, ldy); break;                           \
+                case 3: row_fn(nb_, a, xt, x_stride, 3, yr, ldy); break;                           \
+                case 2: row_fn(nb_, a, xt, x_stride, 2, yr, ldy); break;                           \
+                default: row_fn(nb_, a, xt, x_stride, 1, yr, ldy); break;                          \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
 /* One Q4_K row against n_tok (1-4) tokens with the operations of sm_kern_vec_dot_q4_K_simd128 per
  * pair (integer sums regrouped, which is exact), so each result is bit-identical to it. */
 static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, const uint8_t *a,
@@ -434,8 +456,10 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
                 isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_hi));
             }
         }
-        for (int t = 0; t < n_tok; t++)
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], sm_kern_load_f32(b + (size_t)t * x_stride) * dw);
+        for (int t = 0; t < n_tok; t++) {
+            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+        }
     }
     for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
 }
@@ -443,21 +467,125 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
 // y[t][r] = W[r] · x[t], Q4_K · Q8_K, bit-identical to sm_kern_vec_dot_q4_K_simd128
 void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
-    const int64_t nb = n / SM_QK_K;
-    for (int t0 = 0; t0 < n_tok; t0 += 4) {
-        const int nt = n_tok - t0 < 4 ? n_tok - t0 : 4;
-        const uint8_t *xt = (const uint8_t *)x + (size_t)t0 * x_stride;
-        for (int r = 0; r < n_rows; r++) {
-            const uint8_t *a = (const uint8_t *)w + (size_t)r * w_stride;
-            float *yr = y + t0 * ldy + r;
-            switch (nt) {
-            case 4: q4_K_row_x_tokens(nb, a, xt, x_stride, 4, yr, ldy); break;
-            case 3: q4_K_row_x_tokens(nb, a, xt, x_stride, 3, yr, ldy); break;
-            case 2: q4_K_row_x_tokens(nb, a, xt, x_stride, 2, yr, ldy); break;
-            default: q4_K_row_x_tokens(nb, a, xt, x_stride, 1, yr, ldy); break;
+    K_GEMM_TILES(q4_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+}
+
+/* 32 weights (lo: elements 0-15, hi: 16-31, bytes) widened to four i16x8 and multiplied by their
+ * group's scale: each i16 product is exact (|q sc| <= 31 * 63 for Q5_K), and so is every i32 lane
+ * of dot32_i16 on them, the lanes of mac_group's scale * dot, so the block sums are the vec_dot's
+ * lane for lane. */
+static inline void widen32_scaled(v128_t lo, v128_t hi, int scale, v128_t w[4]) {
+    const v128_t s = wasm_i16x8_splat((int16_t)scale);
+    widen32(lo, hi, w);
+    for (int k = 0; k < 4; k++) w[k] = wasm_i16x8_mul(w[k], s);
+}
+
+/* One Q5_K row against n_tok (1-4) tokens, bit-identical per pair to
+ * sm_kern_vec_dot_q5_K_simd128 (see q4_K_row_x_tokens). */
+static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, const uint8_t *a,
+                                                                     const uint8_t *x,
+                                                                     size_t x_stride, int n_tok,
+                                                                     float *y, int64_t ldy) {
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
+                     wasm_f32x4_splat(0.0f)};
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q5_K)) {
+        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+        uint8_t sc[8];
+        v128_t isum[4];
+        const float dmin = sm_kern_load_fp16(a + Q5K_DMIN), dw = sm_kern_load_fp16(a);
+        for (int t = 0; t < n_tok; t++) {
+            const uint8_t *bt = b + (size_t)t * x_stride;
+            const int32_t msum = q45_scales(a + Q5K_SCALES, bt, sc);
+            mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
+            isum[t] = wasm_i32x4_splat(0);
+        }
+        v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+        for (int j = 0; j < 4; j++) {
+            v128_t lo0, hi0, lo1, hi1, w[4];
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
+            q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
+            widen32_scaled(lo0, lo1, sc[2 * j], w);
+            for (int t = 0; t < n_tok; t++) {
+                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j;
+                isum[t] = wasm_i32x4_add(isum[t], dot32_i16(w, xq));
             }
+            widen32_scaled(hi0, hi1, sc[2 * j + 1], w);
+            for (int t = 0; t < n_tok; t++) {
+                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
+                isum[t] = wasm_i32x4_add(isum[t], dot32_i16(w, xq));
+            }
+            h0 = wasm_u8x16_shr(h0, 2);
+            h1 = wasm_u8x16_shr(h1, 2);
+        }
+        for (int t = 0; t < n_tok; t++) {
+            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
         }
     }
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
+}
+
+// y[t][r] = W[r] · x[t], Q5_K · Q8_K, bit-identical to sm_kern_vec_dot_q5_K_simd128
+void sm_kern_gemm_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    K_GEMM_TILES(q5_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+}
+
+/* isum[t] += scale * (16 weights q) · (token t's 16 x at xq + t x_stride), lane for lane as
+ * mac_group: q is widened and multiplied by the scale once (|q sc| <= 32 * 128 fits i16) for all
+ * the tokens. */
+static inline __attribute__((always_inline)) void q6_group_x_tokens(v128_t q, int scale,
+                                                                     const uint8_t *xq,
+                                                                     size_t x_stride, int n_tok,
+                                                                     v128_t isum[4]) {
+    const v128_t s = wasm_i16x8_splat((int16_t)scale);
+    const v128_t w0 = wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(q), s);
+    const v128_t w1 = wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(q), s);
+    for (int t = 0; t < n_tok; t++) {
+        const v128_t xv = wasm_v128_load(xq + (size_t)t * x_stride);
+        isum[t] = wasm_i32x4_add(
+            isum[t], wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, wasm_i16x8_extend_low_i8x16(xv)),
+                                    wasm_i32x4_dot_i16x8(w1, wasm_i16x8_extend_high_i8x16(xv))));
+    }
+}
+
+/* One Q6_K row against n_tok (1-4) tokens, bit-identical per pair to
+ * sm_kern_vec_dot_q6_K_simd128: the same i32 lanes per block, then the same float operations. */
+static inline __attribute__((always_inline)) void q6_K_row_x_tokens(int64_t nb, const uint8_t *a,
+                                                                     const uint8_t *x,
+                                                                     size_t x_stride, int n_tok,
+                                                                     float *y, int64_t ldy) {
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
+                     wasm_f32x4_splat(0.0f)};
+    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q6_K)) {
+        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+        v128_t isum[4];
+        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
+        for (int hk = 0; hk < 4; hk++) { /* half h = hk / 2, 16-lane slice k = hk % 2 */
+            const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+            const uint8_t *xq = b + Q8K_QS + 128 * h + 16 * k;
+            v128_t q0, q1, q2, q3;
+            q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
+            q6_group_x_tokens(q0, sc[g], xq, x_stride, n_tok, isum);
+            q6_group_x_tokens(q1, sc[g + 2], xq + 32, x_stride, n_tok, isum);
+            q6_group_x_tokens(q2, sc[g + 4], xq + 64, x_stride, n_tok, isum);
+            q6_group_x_tokens(q3, sc[g + 6], xq + 96, x_stride, n_tok, isum);
+        }
+        const float dw = sm_kern_load_scale(a + Q6K_D);
+        for (int t = 0; t < n_tok; t++) {
+            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+        }
+    }
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]);
+}
+
+// y[t][r] = W[r] · x[t], Q6_K · Q8_K, bit-identical to sm_kern_vec_dot_q6_K_simd128
+void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    K_GEMM_TILES(q6_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
 }
 
 #else

@@ -294,10 +294,11 @@ float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
  * take 8.5 KiB of stack, and stay in L1 while the rows stream by. */
 enum { CHUNK_BLOCKS = 16, MAX_TILE_ROWS = 16 };
 
-/* A tile's activations for one chunk of blocks: 32 values as four i16x8, and d_x as f32. */
+/* A tile's activations for one chunk of blocks: 32 values as four i16x8, and d_x as f32 in all
+ * four lanes (splat(d_w) * d lanes are d_w * d_x exactly, one multiply with a memory operand). */
 typedef struct x_chunk {
     v128_t q[SM_GEMM_TILE][CHUNK_BLOCKS][4];
-    float d[SM_GEMM_TILE][CHUNK_BLOCKS];
+    v128_t d[SM_GEMM_TILE][CHUNK_BLOCKS];
 } x_chunk;
 
 static void widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, x_chunk *c) {
@@ -309,20 +310,21 @@ static void widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, x
             c->q[t][j][1] = wasm_i16x8_extend_high_i8x16(x0);
             c->q[t][j][2] = wasm_i16x8_extend_low_i8x16(x1);
             c->q[t][j][3] = wasm_i16x8_extend_high_i8x16(x1);
-            c->d[t][j] = sm_kern_load_scale(b);
+            c->d[t][j] = wasm_f32x4_splat(sm_kern_load_scale(b));
         }
 }
 
-/* A weight block unpacked once for a tile of tokens: its 32 values as four i16x8, and d_w. */
+/* A weight block unpacked once for a tile of tokens: its 32 values as four i16x8, and d_w in
+ * every lane. */
 typedef struct w_block16 {
     v128_t q[4];
-    float d;
+    v128_t d;
 } w_block16;
 
 static inline w_block16 widen_block(v128_t lo, v128_t hi, float d) {
     return (w_block16){{wasm_i16x8_extend_low_i8x16(lo), wasm_i16x8_extend_high_i8x16(lo),
                         wasm_i16x8_extend_low_i8x16(hi), wasm_i16x8_extend_high_i8x16(hi)},
-                       d};
+                       wasm_f32x4_splat(d)};
 }
 
 static inline w_block16 unpack_q4_0(const uint8_t *a) {
@@ -339,12 +341,13 @@ static inline w_block16 unpack_q8_0(const uint8_t *a) {
 
 /* acc + (the block's exact integer dot) * (d_w * d_x): the vec_dot's per-block operations (the
  * integer sums are exact in any order; the float operations are the same, in the same order). */
-static inline v128_t block_acc(v128_t acc, const w_block16 *wb, const v128_t xq[4], float dx) {
+static inline v128_t block_acc(v128_t acc, const w_block16 *wb, const v128_t xq[4], v128_t dx) {
     const v128_t lo = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wb->q[0], xq[0]),
                                      wasm_i32x4_dot_i16x8(wb->q[1], xq[1]));
     const v128_t hi = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wb->q[2], xq[2]),
                                      wasm_i32x4_dot_i16x8(wb->q[3], xq[3]));
-    return sm_kern_acc_scaled(acc, wasm_i32x4_add(lo, hi), wb->d * dx);
+    return wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_add(lo, hi)),
+                                              wasm_f32x4_mul(wb->d, dx)));
 }
 
 /* One weight row's chunk of nbc blocks against n_tok (1-8) tokens, continuing the row's running

@@ -9,6 +9,7 @@
 #include "model/forward.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,11 +111,23 @@ typedef struct matmul_task {
     const void *xq;
     int n_tok;
     float *y;
+    atomic_llong next_row; /* the first row no thread has taken yet */
 } matmul_task;
 
+/* Threads take blocks of rows from a shared counter rather than fixed halves: on a busy machine
+ * (a browser tab, a shared VM) one thread is often descheduled for a while, and with fixed shares
+ * the others would wait for it at the end of the region. Which thread computes a row does not
+ * change its result. */
 static void matmul_worker(void *ctx, int ith, int nth) {
-    const matmul_task *t = ctx;
-    sm_kern_matmul(t->w, t->xq, t->n_tok, t->y, t->w->n_out, ith, nth);
+    (void)ith, (void)nth;
+    matmul_task *t = ctx;
+    const int64_t n_out = t->w->n_out;
+    for (;;) {
+        const int64_t lo = atomic_fetch_add(&t->next_row, SM_MATMUL_ROW_BLOCK);
+        if (lo >= n_out) break;
+        const int64_t hi = lo + SM_MATMUL_ROW_BLOCK < n_out ? lo + SM_MATMUL_ROW_BLOCK : n_out;
+        sm_kern_matmul_rows(t->w, t->xq, t->n_tok, t->y, n_out, lo, hi);
+    }
 }
 
 /* y[t] = W · x[t] for each of n weights sharing the input x: [n_tok][n_in]. Converts x once per
@@ -130,6 +143,7 @@ static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, con
             converted = vt;
         }
         matmul_task mt = {.w = w[i], .xq = f->xq, .n_tok = n_tok, .y = y[i]};
+        atomic_init(&mt.next_row, 0);
         sm_pool_run(pool, matmul_worker, &mt);
     }
 }

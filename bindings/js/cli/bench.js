@@ -23,7 +23,8 @@ Measures the engine on a model (WASM under Node; greedy, end-of-generation token
   --repeat R         prefill + decode R times on fresh sessions, report the fastest (default 1)
   --wasm-dir DIR     load the WASM modules from DIR instead of the package's own (development)
   --json             one JSON object: load_s (file read, WASM start, model load and session
-                     creation), prefill_tok_s, decode_tok_s, peak_rss_mb (process peak), ...`;
+                     creation), prefill_tok_s, decode_tok_s, peak_rss_mb (process peak),
+                     kv_cache_mb, peak_vs_file_kv (peak ÷ (file + KV cache)), ...`;
 
 /** @param {string[]} argv @returns {Promise<number>} */
 async function run(argv) {
@@ -65,15 +66,23 @@ async function run(argv) {
     }
     session.free();
     const info = model.info;
+    // the KV cache this run's sessions held (the estimate assumes an F16 cache; F32 is twice that)
+    const kvBytes = model.estimateMemory({ nCtx, nBatch, threads }).kv_cache * (kvType === 'f32' ? 2 : 1);
     model.free();
+    const fileMb = Number(info.file_bytes) / 2 ** 20, kvMb = kvBytes / 2 ** 20;
+    const peakMb = process.resourceUsage().maxRSS / 1024;
     const result = {
       model: modelPath, engine: `wasm-${engine.variant} ${engine.version}`, threads, kv_type: kvType,
       n_prompt: nPrompt, n_gen: nGen, repeat,
       load_s: +loadS.toFixed(4),
       prefill_tok_s: +(nPrompt / (best.prefill / 1e3)).toFixed(2),
       decode_tok_s: nGen ? +(nGen / (best.decode / 1e3)).toFixed(2) : 0,
-      peak_rss_mb: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
-      file_mb: +(Number(info.file_bytes) / 2 ** 20).toFixed(1),
+      peak_rss_mb: +peakMb.toFixed(1),
+      file_mb: +fileMb.toFixed(1),
+      kv_cache_mb: +kvMb.toFixed(1),
+      // issue 8's memory target: peak <= (file + KV cache) x 1.15; the process peak includes
+      // Node's own ~40-50 MB
+      peak_vs_file_kv: +(peakMb / (fileMb + kvMb)).toFixed(3),
       model_info: info,
     };
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n');
