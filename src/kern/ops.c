@@ -1,62 +1,48 @@
 /*
- * ops.c — f32 row operations: RMSNorm (Zhang & Sennrich 2019), softmax, SwiGLU (Shazeer 2020),
- * rotary embeddings (Su et al. 2021, RoFormer). Reference loops; not the hot path.
+ * ops.c — the entry points of the f32 row operations (ops.h) the forward pass calls: each runs
+ * the SIMD128 version when compiled with -msimd128, else the scalar reference (ops_ref.c). Also
+ * the rotary angles, computed once per token in double (not worth a SIMD version).
  */
-#include "kern/ops.h"
-
 #include <math.h>
 
+#include "kern/ops.h"
+
+#ifdef __wasm_simd128__
+#define SM_FAST(simd128, ref) simd128
+#else
+#define SM_FAST(simd128, ref) ref
+#endif
+
 void sm_kern_rmsnorm(float *y, const float *x, const float *w, int n, float eps) {
-    double ss = 0.0; /* double: a 4096-wide sum of squares loses bits in f32 */
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    const float scale = (float)(1.0 / sqrt(ss / n + eps));
-    for (int i = 0; i < n; i++) y[i] = x[i] * scale * w[i];
+    SM_FAST(sm_kern_rmsnorm_simd128, sm_kern_rmsnorm_ref)(y, x, w, n, eps);
 }
 
 void sm_kern_softmax(float *x, int n) {
-    float max = -INFINITY;
-    for (int i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
-    for (int i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
-        sum += x[i];
-    }
-    const float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) x[i] *= inv;
+    SM_FAST(sm_kern_softmax_simd128, sm_kern_softmax_ref)(x, n);
 }
 
 void sm_kern_swiglu(float *h, const float *g, const float *u, int n) {
-    for (int i = 0; i < n; i++) h[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    SM_FAST(sm_kern_swiglu_simd128, sm_kern_swiglu_ref)(h, g, u, n);
 }
 
 void sm_kern_geglu(float *h, const float *g, const float *u, int n) {
-    const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
-    for (int i = 0; i < n; i++) {
-        const float a = g[i];
-        h[i] = 0.5f * a * (1.0f + tanhf(k * (a + 0.044715f * a * a * a))) * u[i];
-    }
+    SM_FAST(sm_kern_geglu_simd128, sm_kern_geglu_ref)(h, g, u, n);
 }
 
 void sm_kern_add(float *y, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += x[i];
+    SM_FAST(sm_kern_add_simd128, sm_kern_add_ref)(y, x, n);
 }
 
 float sm_kern_dot_f32(const float *a, const float *b, int n) {
-    /* four partial sums: lets the compiler vectorize without -ffast-math */
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 += a[i] * b[i];
-        s1 += a[i + 1] * b[i + 1];
-        s2 += a[i + 2] * b[i + 2];
-        s3 += a[i + 3] * b[i + 3];
-    }
-    for (; i < n; i++) s0 += a[i] * b[i];
-    return (s0 + s1) + (s2 + s3);
+    return SM_FAST(sm_kern_dot_f32_simd128, sm_kern_dot_f32_ref)(a, b, n);
 }
 
 void sm_kern_axpy(float *y, float a, const float *x, int n) {
-    for (int i = 0; i < n; i++) y[i] += a * x[i];
+    SM_FAST(sm_kern_axpy_simd128, sm_kern_axpy_ref)(y, a, x, n);
+}
+
+void sm_kern_rope_apply(float *x, int n_rot, const float (*cs)[2], sm_rope_mode mode) {
+    SM_FAST(sm_kern_rope_apply_simd128, sm_kern_rope_apply_ref)(x, n_rot, cs, mode);
 }
 
 void sm_kern_rope_angles(float (*cs)[2], int n_rot, int pos, float base, float freq_scale,
@@ -66,16 +52,5 @@ void sm_kern_rope_angles(float (*cs)[2], int n_rot, int pos, float base, float f
         if (factors) theta /= factors[i];
         cs[i][0] = (float)cos(theta);
         cs[i][1] = (float)sin(theta);
-    }
-}
-
-void sm_kern_rope_apply(float *x, int n_rot, const float (*cs)[2], sm_rope_mode mode) {
-    const int half = n_rot / 2;
-    for (int i = 0; i < half; i++) {
-        const int i0 = mode == SM_ROPE_NORM ? 2 * i : i;
-        const int i1 = mode == SM_ROPE_NORM ? 2 * i + 1 : i + half;
-        const float a = x[i0], b = x[i1], c = cs[i][0], s = cs[i][1];
-        x[i0] = a * c - b * s;
-        x[i1] = a * s + b * c;
     }
 }

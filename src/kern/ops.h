@@ -2,8 +2,10 @@
  * ops.h — f32 element-wise and row operations of the forward pass. Internal.
  *
  * Dimension legend: n = row length; activations are row-major [n_tok][n] f32.
- * These are a small share of the work next to the matmuls; they are written as plain loops the
- * compiler can vectorize, and stay the reference if SIMD versions are added.
+ * A small share of the work next to the matmuls. Each operation has a scalar reference
+ * (`_ref`, ops_ref.c: the truth) and a WASM SIMD128 version (`_simd128`, ops_simd128.c), tested
+ * against each other in tests/c/test_ops.c; the unsuffixed entry points (ops.c) run the SIMD128
+ * version when compiled with -msimd128, else the reference. Pointers need no alignment.
  */
 #ifndef SM_KERN_OPS_H
 #define SM_KERN_OPS_H
@@ -46,5 +48,33 @@ void sm_kern_rope_angles(float (*cs)[2], int n_rot, int pos, float base, float f
 
 /* Rotates the first n_rot dims of one head x[head_dim] by the angles from sm_kern_rope_angles. */
 void sm_kern_rope_apply(float *x, int n_rot, const float (*cs)[2], sm_rope_mode mode);
+
+/* ---- the versions behind the entry points -------------------------------------------------- */
+
+/* ops_ref.c: plain loops with libm (expf, tanhf); sums of squares and of exps in double. */
+void sm_kern_rmsnorm_ref(float *y, const float *x, const float *w, int n, float eps);
+void sm_kern_softmax_ref(float *x, int n);
+void sm_kern_swiglu_ref(float *h, const float *g, const float *u, int n);
+void sm_kern_geglu_ref(float *h, const float *g, const float *u, int n);
+void sm_kern_add_ref(float *y, const float *x, int n);
+float sm_kern_dot_f32_ref(const float *a, const float *b, int n);
+void sm_kern_axpy_ref(float *y, float a, const float *x, int n);
+void sm_kern_rope_apply_ref(float *x, int n_rot, const float (*cs)[2], sm_rope_mode mode);
+/* y[i] = exp(x[i]): libm's expf, what the exp-based SIMD128 versions are measured against. */
+void sm_kern_exp_f32_ref(float *y, const float *x, int n);
+
+/* ops_simd128.c (only when compiled with -msimd128). add, axpy, dot and rope_apply are
+ * bit-identical to the reference; rmsnorm differs by double summation order only; softmax,
+ * swiglu and geglu by their vector exp (<= 2 ulp; see ops_simd128.c). */
+void sm_kern_rmsnorm_simd128(float *y, const float *x, const float *w, int n, float eps);
+void sm_kern_softmax_simd128(float *x, int n);
+void sm_kern_swiglu_simd128(float *h, const float *g, const float *u, int n);
+void sm_kern_geglu_simd128(float *h, const float *g, const float *u, int n);
+void sm_kern_add_simd128(float *y, const float *x, int n);
+float sm_kern_dot_f32_simd128(const float *a, const float *b, int n);
+void sm_kern_axpy_simd128(float *y, float a, const float *x, int n);
+void sm_kern_rope_apply_simd128(float *x, int n_rot, const float (*cs)[2], sm_rope_mode mode);
+/* y[i] = exp(x[i]) by the vector exp the SIMD128 versions use (exposed for tests and the lab). */
+void sm_kern_exp_f32_simd128(float *y, const float *x, int n);
 
 #endif
