@@ -1,18 +1,37 @@
 #!/usr/bin/env bash
-# run.sh — builds the kernel lab with the engine's kernel sources (WASM SIMD128) and runs it under
-# Node: once with the production tile width (v2: 8 tokens per tile for Q4_0/Q8_0) and once with
-# 4 (v1), so the versions are compared in one run. Usage: bash bench/kernels/run.sh [n_tok=64]
+# run.sh — builds the kernel labs with the engine's kernel sources (WASM SIMD128) and runs them
+# under Node, each printing JSON lines of numbered versions beside the scalar reference:
+#   gemm_lab   prefill tiles (twice, tile widths 4 and 8 for Q4_0/Q8_0), all gemm types
+#   dot_lab    decode block loops (Q4_0, Q8_0)
+#   lanes_lab  the token-lane summation order (Q4_0), kept as a measured negative result
+#   ops_lab    row operations (rmsnorm, softmax, SiLU/GELU, RoPE, exp, ...)
+# Usage: bash bench/kernels/run.sh [n_tok=64] [lab ...]   (default: all labs)
+# Timings on a shared 2-core machine drift by 30% between runs: compare versions within one run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export NODE_PATH=/usr/share/nodejs
 OUT=${SM_LAB_OUT:-build-lab}
+N_TOK=${1:-64}
+shift || true
+LABS=${*:-gemm dot lanes ops}
 mkdir -p "$OUT"
 KERN=$(ls src/kern/*.c)
-for tile in 4 8; do
-  emcc -O3 -msimd128 -DSM_GEMM_TILE=$tile -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $KERN \
-    bench/kernels/gemm_lab.c -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 \
-    -o "$OUT/gemm_lab_t$tile.cjs"
-done
-for rep in 1 2; do
-  for tile in 4 8; do node "$OUT/gemm_lab_t$tile.cjs" "${1:-64}" | sed "s/^{/{\"tile\":$tile,/"; done
+build() { # name extra-flags...
+  local name=$1; shift
+  emcc -O3 -msimd128 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc "$@" $KERN \
+    "bench/kernels/$name.c" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 \
+    -o "$OUT/$name${SUFFIX:-}.cjs"
+}
+for lab in $LABS; do
+  case $lab in
+  gemm)
+    for tile in 4 8; do SUFFIX=_t$tile build gemm_lab -DSM_GEMM_TILE=$tile; done
+    for rep in 1 2; do
+      for tile in 4 8; do node "$OUT/gemm_lab_t$tile.cjs" "$N_TOK" | sed "s/^{/{\"lab\":\"gemm\",\"tile\":$tile,/"; done
+    done ;;
+  dot) build dot_lab && node "$OUT/dot_lab.cjs" 3 | sed 's/^{/{"lab":"dot",/' ;;
+  lanes) build lanes_lab && node "$OUT/lanes_lab.cjs" 3 | sed 's/^{/{"lab":"lanes",/' ;;
+  ops) build ops_lab && node "$OUT/ops_lab.cjs" | sed 's/^{/{"lab":"ops",/' ;;
+  *) echo "unknown lab: $lab (gemm, dot, lanes, ops)" >&2; exit 2 ;;
+  esac
 done
