@@ -8,7 +8,7 @@
 // share of its ceiling (bandwidth ÷ bytes of weights read per token). JSON and a Markdown table.
 //
 //   node bench/compare.mjs [--quick] [--threads 1,2] [--prompt 128] [--gen 128] [--repeat 2]
-//                          [--types Q4_0,Q8_0,Q4_K_M] [--wasm-dir DIR] [--skip wllama,browser,native]
+//                          [--types Q4_0,Q8_0,Q4_K_M] [--wasm-dir DIR] [--skip wllama,browser,native,package]
 //
 // Files are random-weight models (speed does not depend on the values) generated once and cached
 // in bench/.cache/: a TinyLlama-1.1B-shaped one (22 layers, 2048 wide, 32 heads, 4 KV heads, FFN
@@ -113,7 +113,9 @@ async function rendererPeakMb(profileDir) {
   return +peak.toFixed(1);
 }
 
-/** One run in a fresh Chromium (so peak memory is this run's): 'sm' or 'wl'. */
+/** One run in a fresh Chromium (so peak memory is this run's): 'sm' (the synchronous Engine layer
+ * in the page's thread, file fetched whole), 'pkg' (SmallMind.load: streamed into the engine
+ * Worker, what an app gets) or 'wl'. */
 async function inBrowser(server, which, path, threads) {
   const { launchBrowser } = await import('../tests/js/support/browser.js');
   const browser = await launchBrowser();
@@ -125,7 +127,7 @@ async function inBrowser(server, which, path, threads) {
     const prompt = Array.from({ length: N_PROMPT }, (_, i) => 3 + ((i * 7919) % (32000 - 3)));
     const rel = path.slice(ROOT.length - 1);
     const assetsBase = `${server.url}${WASM_DIR.startsWith(ROOT) ? WASM_DIR.slice(ROOT.length - 1) : '/bindings/js/wasm'}/`;
-    const fn = which === 'sm' ? 'smRun' : 'wlRun';
+    const fn = { sm: 'smRun', pkg: 'smPkgRun', wl: 'wlRun' }[which];
     // wllama takes text: runs of 'x' tokenize to one token per character plus a fixed overhead
     // (BOS, SentencePiece's dummy-prefix bytes), measured once per run of this script
     const promptText = 'x'.repeat(Math.max(1, N_PROMPT - wllamaOverhead));
@@ -185,6 +187,7 @@ try {
         if (!SKIP.has('native')) await attempt('llama_native', () => llamaNative(path, threads));
         if (server) {
           await attempt('smallmind_browser', () => inBrowser(server, 'sm', path, threads));
+          if (!SKIP.has('package')) await attempt('smallmind_browser_package', () => inBrowser(server, 'pkg', path, threads));
           if (!SKIP.has('wllama')) await attempt('wllama_browser', () => inBrowser(server, 'wl', path, threads));
         }
         const sm = r.smallmind_node, nat = r.llama_native, smb = r.smallmind_browser, wl = r.wllama_browser;
@@ -201,6 +204,9 @@ try {
           node_decode_of_ceiling: ratio(sm?.decode_tok_s, ceiling),
           // issue 8's memory target: peak RSS <= (file + KV cache) x 1.15
           node_peak_vs_file_kv: sm?.peak_vs_file_kv ?? null,
+          // the browser renderer's peak (page, Worker, WASM memory) over file + KV cache
+          browser_package_peak_vs_file_kv: r.smallmind_browser_package?.peak_rss_mb && sm?.kv_cache_mb != null
+            ? +(r.smallmind_browser_package.peak_rss_mb / (fileBytes / 2 ** 20 + sm.kv_cache_mb)).toFixed(3) : null,
           native_decode_of_ceiling: ratio(nat?.decode_tok_s, ceiling),
         };
         rows.push(r);
@@ -216,9 +222,9 @@ const mem = (/** @type {any} */ x) => (x && !x.error ? `${r2(x.load_s)} s, ${x.p
 const md = [
   `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded, Node runs fastest of ${REPEAT}; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}.`,
   '',
-  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} |`),
+  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) | Chromium package API: prefill / decode; load, peak RSS; peak ÷ (file + KV) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} | ${cell(r.smallmind_browser_package)}; ${mem(r.smallmind_browser_package)}; ${r.ratios.browser_package_peak_vs_file_kv ?? '–'} |`),
 ].join('\n');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const result = { date: new Date().toISOString(), prompt_tokens: N_PROMPT, decode_tokens: N_GEN, repeat: REPEAT, wasm_dir: WASM_DIR, bandwidth_gb_s: bw, rows };

@@ -214,6 +214,9 @@ typedef struct sm_session_params {
     const int32_t *bias_ids;   /* [n_bias] logit bias: logit[bias_ids[i]] += bias_values[i] before */
     const float *bias_values;  /* [n_bias] the other samplers (-INFINITY bans a token). Copied by */
     int32_t n_bias;            /* sm_session_new / sm_session_set_sampling; 0 = none */
+    int32_t min_parallel_work; /* a step of the forward pass with fewer multiply-adds than this
+                                  runs on the calling thread alone (handing it over costs more);
+                                  0 = the default, 262144; 1 = every step uses all threads */
 } sm_session_params;
 
 /* KV cache element types (sm_session_params.kv_type). */

@@ -198,9 +198,10 @@ export class Model {
    * @param {{nCtx?: number, nBatch?: number, threads?: number, temperature?: number, seed?: number,
    *   ignoreEos?: boolean, topK?: number, topP?: number, minP?: number, repeatPenalty?: number,
    *   frequencyPenalty?: number, presencePenalty?: number, penaltyLastN?: number,
-   *   memoryBudget?: number, kvType?: 'f16' | 'f32', logitBias?: LogitBias}} [opts] logitBias:
-   *   added to those tokens' logits before sampling (-Infinity bans one); kvType: KV cache elements (default
-   *   'f16', half the memory; 'f32' is exact)
+   *   memoryBudget?: number, kvType?: 'f16' | 'f32', logitBias?: LogitBias, minParallelWork?: number}} [opts]
+   *   logitBias: added to those tokens' logits before sampling (-Infinity bans one); kvType: KV cache
+   *   elements (default 'f16', half the memory; 'f32' is exact); minParallelWork: steps of the forward
+   *   pass with fewer multiply-adds run on one thread (default 262144; 1 splits every step)
    * @returns {Session}
    */
   createSession(opts = {}) {
@@ -281,7 +282,8 @@ function withSessionOptions(m, opts, call) {
   const values = [opts.nCtx, opts.nBatch, opts.threads ?? 1, opts.temperature, opts.seed,
     opts.ignoreEos === undefined ? undefined : Number(opts.ignoreEos), opts.topK, opts.topP, opts.minP,
     opts.repeatPenalty, opts.frequencyPenalty, opts.presencePenalty, opts.penaltyLastN, opts.memoryBudget,
-    opts.kvType === undefined ? undefined : ({ f16: 1, f32: 2 })[/** @type {'f16' | 'f32'} */ (opts.kvType)] ?? -1]
+    opts.kvType === undefined ? undefined : ({ f16: 1, f32: 2 })[/** @type {'f16' | 'f32'} */ (opts.kvType)] ?? -1,
+    opts.minParallelWork]
     .map((v) => (v === undefined ? NaN : Number(v)));
   const bias = biasPairs(opts.logitBias);
   const ptr = m._malloc(values.length * 8);

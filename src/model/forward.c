@@ -62,6 +62,7 @@ sm_status sm_fwd_init(sm_fwd *f, const sm_model *m, int32_t n_ctx, int32_t n_bat
     f->n_ctx = n_ctx;
     f->n_batch = n_batch;
     f->n_threads = n_threads < 1 ? 1 : n_threads;
+    f->min_parallel_work = SM_FWD_MIN_PARALLEL_WORK;
     uint64_t bytes[FB_COUNT];
     fwd_sizes(&m->hp, n_ctx, n_batch, f->n_threads, kv_type, bytes);
     void **slot[FB_COUNT] = {
@@ -134,6 +135,17 @@ static void matmul_worker(void *ctx, int ith, int nth) {
     }
 }
 
+/* Regions with less work than f->min_parallel_work (multiply-adds, or element operations for
+ * conversions; default 2^18) run on the calling thread alone: handing a region to the other
+ * threads and waiting for the last of them costs microseconds (an Atomics.notify/wait round trip
+ * in browsers, more when the cores are shared with the browser's own processes), more than the
+ * work in the small matmuls of a 15M-parameter model or the conversion of one token's activations.
+ * Which thread computes a result does not change it, so this does not affect determinism. */
+static void run_region(const sm_fwd *f, sm_pool *pool, sm_pool_fn fn, void *ctx, int64_t work) {
+    if (work < f->min_parallel_work) fn(ctx, 0, 1);
+    else sm_pool_run(pool, fn, ctx);
+}
+
 /* y[t] = W · x[t] for each of n weights sharing the input x: [n_tok][n_in]. Converts x once per
  * distinct vec_dot_type (consecutive weights of the same kind share the conversion). */
 static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, const sm_weight *const *w,
@@ -143,12 +155,13 @@ static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, con
         const int32_t vt = w[i]->traits->vec_dot_type;
         if (vt != converted) {
             convert_task ct = {.type = vt, .x = x, .xq = f->xq, .n = w[i]->n_in, .n_tok = n_tok};
-            sm_pool_run(pool, convert_worker, &ct);
+            /* a conversion costs a few operations per element; threads split it by token */
+            run_region(f, pool, convert_worker, &ct, n_tok > 1 ? 4 * (int64_t)n_tok * w[i]->n_in : 0);
             converted = vt;
         }
         matmul_task mt = {.w = w[i], .xq = f->xq, .n_tok = n_tok, .y = y[i]};
         atomic_init(&mt.next_row, 0);
-        sm_pool_run(pool, matmul_worker, &mt);
+        run_region(f, pool, matmul_worker, &mt, (int64_t)n_tok * w[i]->n_in * w[i]->n_out);
     }
 }
 
@@ -302,7 +315,9 @@ static void layer_forward(sm_fwd *f, const sm_model *m, sm_pool *pool, int il, i
     /* Gemma 2 slides a window over even layers (llama.cpp's SWA pattern 2) */
     const int32_t n_swa = m->arch->swa_even_layers && il % 2 == 0 ? hp->n_swa : 0;
     attn_task at = {.f = f, .hp = hp, .layer = il, .n_tok = n_tok, .pos0 = pos0, .n_swa = n_swa};
-    sm_pool_run(pool, attn_worker, &at);
+    /* scores and mixing: two multiply-adds per head dimension and visible position */
+    run_region(f, pool, attn_worker, &at,
+               2 * (int64_t)n_tok * hp->n_head * hp->head_dim * (pos0 + n_tok));
     matmul_one(f, pool, f->xb, n_tok, &L->wo, f->out);
     residual_add(f->x, f->out, L->attn_post_norm, n_tok, n_embd, hp->norm_eps);
     /* feed-forward block */

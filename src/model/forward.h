@@ -30,7 +30,11 @@ typedef struct sm_fwd {
     float (*rope)[2];   /* [n_batch][n_rot / 2] cos/sin per token */
     void *xq;           /* [n_batch] activation rows converted to a vec_dot_type */
     int32_t n_threads;
+    int64_t min_parallel_work; /* regions with less work run on the caller (sm_session_params) */
 } sm_fwd;
+
+/* sm_fwd.min_parallel_work unless the session asks otherwise (see forward.c run_region) */
+enum { SM_FWD_MIN_PARALLEL_WORK = 1 << 18 };
 
 /* Allocates the cache (elements of kv_type: SM_TYPE_F16 or SM_TYPE_F32) and scratch. On failure
  * frees what it took and sets err. */

@@ -43,8 +43,9 @@ sm_session_params sm_session_default_params(void) {
 static sm_status resolve_params(const sm_model *model, const sm_session_params *params,
                                 sm_session_params *p, sm_error *err) {
     *p = params ? *params : sm_session_default_params();
-    if (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0)
-        return sm_err(err, SM_ERR_INVALID_ARG, "n_ctx, n_batch and n_threads must not be negative");
+    if (p->n_ctx < 0 || p->n_batch < 0 || p->n_threads < 0 || p->min_parallel_work < 0)
+        return sm_err(err, SM_ERR_INVALID_ARG,
+                      "n_ctx, n_batch, n_threads and min_parallel_work must not be negative");
     if (p->n_ctx == 0) p->n_ctx = model->hp.n_ctx_train < 4096 ? model->hp.n_ctx_train : 4096;
     if (p->n_batch == 0) p->n_batch = 64;
     if (p->n_batch > p->n_ctx) p->n_batch = p->n_ctx;
@@ -140,6 +141,7 @@ sm_status sm_session_new(sm_model *model, const sm_session_params *params, sm_se
     st = new_sampler(model, &p, &s->sampler, err);
     if (st == SM_OK)
         st = sm_fwd_init(&s->fwd, model, p.n_ctx, p.n_batch, p.n_threads, kv_tensor_type(p.kv_type), err);
+    if (st == SM_OK && p.min_parallel_work > 0) s->fwd.min_parallel_work = p.min_parallel_work;
     if (st == SM_OK) st = sm_pool_new(p.n_threads, &s->pool, err);
     if (st == SM_OK) {
         s->logits = malloc((size_t)model->hp.n_vocab * sizeof(float));

@@ -139,6 +139,7 @@ enum {
     JS_OPT_TOP_K, JS_OPT_TOP_P, JS_OPT_MIN_P, JS_OPT_REPEAT_PENALTY, JS_OPT_FREQUENCY_PENALTY,
     JS_OPT_PRESENCE_PENALTY, JS_OPT_PENALTY_LAST_N, JS_OPT_MEMORY_BUDGET,
     JS_OPT_KV_TYPE, /* SM_KV_F16 (1) or SM_KV_F32 (2) */
+    JS_OPT_MIN_PARALLEL_WORK,
     JS_OPT_COUNT
 };
 
@@ -172,6 +173,7 @@ static sm_session_params params_from_js(const double *opts, int32_t n_opts, cons
     JS_SET(penalty_last_n, JS_OPT_PENALTY_LAST_N, js_i32);
     JS_SET(memory_budget, JS_OPT_MEMORY_BUDGET, js_u64);
     JS_SET(kv_type, JS_OPT_KV_TYPE, js_i32);
+    JS_SET(min_parallel_work, JS_OPT_MIN_PARALLEL_WORK, js_i32);
 #undef JS_SET
     p.bias_ids = bias_ids;
     p.bias_values = bias_values;

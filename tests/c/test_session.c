@@ -125,6 +125,10 @@ static void test_defaults_and_args(void) {
     p = sm_session_default_params();
     p.n_threads = -2;
     CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_ERR_INVALID_ARG);
+    p = sm_session_default_params();
+    p.min_parallel_work = -1;
+    CHECK_EQ(sm_session_new(t.m, &p, &s, &e), SM_ERR_INVALID_ARG);
+    CHECK(strstr(e.msg, "min_parallel_work") != NULL);
 
     /* NULL params: the context is min(n_ctx_train, 4096) = 64 */
     CHECK_EQ(sm_session_new(t.m, NULL, &s, &e), SM_OK);
@@ -396,6 +400,7 @@ static void test_threads(void) {
         for (int temp = 0; temp < 2; temp++) {
             sm_session_params p = sm_session_default_params();
             p.n_ctx = 32, p.n_batch = 7, p.n_threads = n_threads;
+            p.min_parallel_work = 1; /* this model's steps are all small: split them anyway */
             p.temperature = temp ? 0.8f : 0.0f, p.seed = 99;
             sm_session *s = NULL;
             CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);

@@ -79,7 +79,7 @@ async function run(argv) {
       decode_tok_s: nGen ? +(nGen / (best.decode / 1e3)).toFixed(2) : 0,
       peak_rss_mb: +peakMb.toFixed(1),
       file_mb: +fileMb.toFixed(1),
-      kv_cache_mb: +kvMb.toFixed(1),
+      kv_cache_mb: +kvMb.toFixed(3),
       // issue 8's memory target: peak <= (file + KV cache) x 1.15; the process peak includes
       // Node's own ~40-50 MB
       peak_vs_file_kv: +(peakMb / (fileMb + kvMb)).toFixed(3),
