@@ -59,25 +59,43 @@ export function openResponse(res, name) {
   return {
     name, size,
     chunks: (async function* () {
-      const reader = body.getReader();
+      // A BYOB reader fills one reused 1 MiB buffer: the consumers copy each chunk before asking
+      // for the next (ModelFile.push, the cache writer), and a gigabyte download no longer leaves
+      // a gigabyte of chunk buffers for the garbage collector (Chromium's renderer peaked at
+      // 1.45x the file without it). Runtimes whose fetch body is not a byte stream fall back.
+      const byob = byobReader(body);
+      const reader = byob ?? body.getReader();
+      let buf = byob ? new ArrayBuffer(BYOB_CHUNK) : null;
       try {
         for (;;) {
           /** @type {ReadableStreamReadResult<Uint8Array>} */
           let r;
           try {
-            r = await reader.read();
+            r = byob && buf ? await byob.read(new Uint8Array(buf, 0, BYOB_CHUNK)) : await /** @type {ReadableStreamDefaultReader<Uint8Array>} */ (reader).read();
           } catch (e) {
             if (isAbortError(e)) throw new AbortError('the model download was aborted');
             throw new LoadError(`${name}: the download failed: ${/** @type {Error} */ (e).message}`, 'network', { cause: e });
           }
           if (r.done) return;
           yield r.value;
+          if (byob) buf = r.value.buffer; // the read transferred it; the consumer is done with it
         }
       } finally {
         reader.cancel().catch(() => {});
       }
     })(),
   };
+}
+
+const BYOB_CHUNK = 1 << 20;
+
+/** @param {ReadableStream<Uint8Array>} body @returns {ReadableStreamBYOBReader | null} */
+function byobReader(body) {
+  try {
+    return /** @type {any} */ (body).getReader({ mode: 'byob' });
+  } catch {
+    return null; // not a byte stream here
+  }
 }
 
 /** @param {string} path @param {AbortSignal} signal @returns {Promise<OpenSource>} */
