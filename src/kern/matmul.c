@@ -43,10 +43,3 @@ void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y
         }
     }
 }
-
-void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
-                    int ith, int nth) {
-    int64_t lo, hi;
-    sm_kern_split(w->n_out, ith, nth, &lo, &hi);
-    sm_kern_matmul_rows(w, xq, n_tok, y, ldy, lo, hi);
-}

@@ -28,13 +28,9 @@ typedef struct sm_weight {
 void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int n_tok,
                           int ith, int nth);
 
-/* y[t][o] = W[o,:] @ x[t,:] for o in this thread's share of [0, n_out), t in [0, n_tok).
- * xq: activations already converted to W's vec_dot_type; y: [n_tok][ldy] f32. */
-void sm_kern_matmul(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
-                    int ith, int nth);
-
-/* Rows [lo, hi) of the same product, in blocks of SM_MATMUL_ROW_BLOCK rows: a row's result does
- * not depend on which call computes it, so threads may take blocks in any order. */
+/* y[t][o] = W[o,:] @ x[t,:] for o in [lo, hi), t in [0, n_tok), in blocks of SM_MATMUL_ROW_BLOCK
+ * rows. xq: activations already converted to W's vec_dot_type; y: [n_tok][ldy] f32. A row's result
+ * does not depend on which call computes it, so threads may take rows in any order. */
 enum { SM_MATMUL_ROW_BLOCK = 16 };
 void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
                          int64_t lo, int64_t hi);
