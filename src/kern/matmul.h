@@ -3,8 +3,8 @@
  *
  * Dimension legend: n_in = weight row length (GGUF ne[0]), n_out = rows (ne[1]), n_tok = batch.
  * Weights stay in their stored (quantized) type; activations are first converted to the weight
- * type's vec_dot_type (sm_kern_convert_rows), then each thread computes its share of output rows
- * for every token (weight row reused across the batch while it is in cache).
+ * type's vec_dot_type (sm_kern_convert_rows), then threads take runs of output rows (forward.c)
+ * and compute them for every token (a weight row is reused across the batch while in cache).
  */
 #ifndef SM_KERN_MATMUL_H
 #define SM_KERN_MATMUL_H
