@@ -30,24 +30,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kern/quant_ref.h"
 #include "kern/quant_simd128.h"
 #include "kern/simd128.h"
 #include "kern/types.h"
 
-static uint64_t rng = 0x243f6a8885a308d3ull;
-static float rnd(void) {
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng >> 40) & 0xffffff) * 0x1p-24f * 2.0f - 1.0f;
-}
+#include "lab.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* ---- v1 / v2 building blocks ----------------------------------------------------------------- */
 
@@ -239,10 +229,10 @@ int main(int argc, char **argv) {
             uint8_t *w = malloc(w_row * rows), *x = malloc(x_row);
             float *row = malloc(n * sizeof *row);
             for (int r = 0; r < rows; r++) {
-                for (int64_t i = 0; i < n; i++) row[i] = rnd();
+                for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
                 sm_kern_quantizer_ref(type)(row, w + (size_t)r * w_row, n);
             }
-            for (int64_t i = 0; i < n; i++) row[i] = rnd();
+            for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
             sm_kern_quantize_row_q8_0_ref(row, x, n);
             float *yr = malloc(rows * sizeof *yr), *y = malloc(rows * sizeof *y);
             matvec(rt->vec_dot, n, rows, w, w_row, x, yr);
@@ -251,9 +241,9 @@ int main(int argc, char **argv) {
             for (int v = 0; v < 3; v++) {
                 double best = 1e30;
                 for (int k = 0; k < 3; k++) {
-                    const double t0 = now_s();
+                    const double t0 = lab_now_s();
                     for (int rep = 0; rep < reps; rep++) matvec(versions[ti][v], n, rows, w, w_row, x, y);
-                    best = fmin(best, (now_s() - t0) / reps);
+                    best = fmin(best, (lab_now_s() - t0) / reps);
                 }
                 printf(",\"v%d_gmac_s\":%.2f,\"v%d_err\":%.1e", v, (double)n * rows / best * 1e-9, v,
                        max_err(y, yr, rows));
@@ -264,10 +254,10 @@ int main(int argc, char **argv) {
                 for (int v = 3; v < 5; v++) {
                     double best = 1e30;
                     for (int k = 0; k < 3; k++) {
-                        const double t0 = now_s();
+                        const double t0 = lab_now_s();
                         for (int rep = 0; rep < reps; rep++)
                             (v == 3 ? gemv_q4_v3 : gemv_q4_v4)(n, w, w_row, rows, x, y);
-                        best = fmin(best, (now_s() - t0) / reps);
+                        best = fmin(best, (lab_now_s() - t0) / reps);
                     }
                     printf(",\"v%d_gmac_s\":%.2f,\"v%d_eq_v0\":%d", v, (double)n * rows / best * 1e-9, v,
                            !memcmp(y, y0, rows * sizeof *y));

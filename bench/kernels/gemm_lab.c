@@ -17,22 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kern/quant_ref.h"
 #include "kern/types.h"
 
-static uint64_t rng = 0x243f6a8885a308d3ull;
-static float rnd(void) {
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng >> 40) & 0xffffff) * 0x1p-24f * 2.0f - 1.0f;
-}
+#include "lab.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 typedef struct problem {
     int32_t type;
@@ -75,11 +65,11 @@ int main(int argc, char **argv) {
         p.x = malloc(p.x_row * p.n_tok);
         float *row = malloc(p.n * sizeof *row);
         for (int r = 0; r < p.n_rows; r++) {
-            for (int64_t i = 0; i < p.n; i++) row[i] = rnd();
+            for (int64_t i = 0; i < p.n; i++) row[i] = lab_rnd();
             sm_kern_quantizer_ref(p.type)(row, p.w + (size_t)r * p.w_row, p.n);
         }
         for (int t = 0; t < p.n_tok; t++) {
-            for (int64_t i = 0; i < p.n; i++) row[i] = rnd();
+            for (int64_t i = 0; i < p.n; i++) row[i] = lab_rnd();
             xt->from_float(row, p.x + (size_t)t * p.x_row, p.n);
         }
         const size_t ny = (size_t)p.n_rows * p.n_tok;
@@ -91,10 +81,10 @@ int main(int argc, char **argv) {
             if (v == 1 && !tr->gemm) continue;
             double best = 1e30;
             for (int rep = 0; rep < 15; rep++) {
-                const double t0 = now_s();
+                const double t0 = lab_now_s();
                 if (v == 0) run_pairs(&p, tr->vec_dot, y);
                 else run_gemm(&p, tr->gemm, y);
-                best = fmin(best, now_s() - t0);
+                best = fmin(best, lab_now_s() - t0);
             }
             printf(",\"v%d_gmac_s\":%.2f,\"v%d_err\":%.2e", v, macs / best * 1e-9, v, max_err(y, yr, ny));
         }

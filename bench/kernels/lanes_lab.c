@@ -24,24 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kern/quant_ref.h"
 #include "kern/quant_simd128.h"
 #include "kern/simd128.h"
 #include "kern/types.h"
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static float rnd(void) {
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng >> 40) & 0xffffff) * 0x1p-24f * 2.0f - 1.0f;
-}
+#include "lab.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 enum { Q4B = 18, Q8B = 34, CHUNK = 16, TILE = 8 };
 
@@ -140,6 +130,7 @@ static void gemm_v2(int64_t n, const void *w, size_t w_stride, int n_rows, const
 }
 
 int main(int argc, char **argv) {
+    lab_rng_state = 0x9e3779b97f4a7c15ull;
     const int passes = argc > 1 ? atoi(argv[1]) : 3;
     const int64_t n = 2048;
     const int rows = 512, n_tok = 64;
@@ -147,11 +138,11 @@ int main(int argc, char **argv) {
     uint8_t *w = malloc(w_row * rows), *x = malloc(x_row * n_tok);
     float *row = malloc(n * sizeof *row);
     for (int r = 0; r < rows; r++) {
-        for (int64_t i = 0; i < n; i++) row[i] = rnd();
+        for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
         sm_kern_quantize_row_q4_0_ref(row, w + (size_t)r * w_row, n);
     }
     for (int t = 0; t < n_tok; t++) {
-        for (int64_t i = 0; i < n; i++) row[i] = rnd();
+        for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
         sm_kern_quantize_row_q8_0_ref(row, x + (size_t)t * x_row, n);
     }
     const size_t ny = (size_t)rows * n_tok;
@@ -159,23 +150,23 @@ int main(int argc, char **argv) {
     for (int pass = 0; pass < passes; pass++) {
         double best[4] = {1e30, 1e30, 1e30, 1e30};
         for (int k = 0; k < 10; k++) {
-            double t0 = now_s();
+            double t0 = lab_now_s();
             for (int t = 0; t < n_tok; t++)
                 for (int r = 0; r < rows; r++)
                     y0[t * rows + r] = sm_kern_vec_dot_q4_0_simd128(n, w + r * w_row, x + t * x_row);
-            best[0] = fmin(best[0], now_s() - t0);
-            t0 = now_s();
+            best[0] = fmin(best[0], lab_now_s() - t0);
+            t0 = lab_now_s();
             for (int t = 0; t < n_tok; t++)
                 for (int r = 0; r < rows; r++) y3[t * rows + r] = dot_v3(n, w + r * w_row, x + t * x_row);
-            best[3] = fmin(best[3], now_s() - t0);
-            t0 = now_s();
+            best[3] = fmin(best[3], lab_now_s() - t0);
+            t0 = lab_now_s();
             for (int r0 = 0; r0 < rows; r0 += 16)
                 sm_kern_gemm_q4_0_simd128(n, w + r0 * w_row, w_row, 16, x, x_row, n_tok, y1 + r0, rows);
-            best[1] = fmin(best[1], now_s() - t0);
-            t0 = now_s();
+            best[1] = fmin(best[1], lab_now_s() - t0);
+            t0 = lab_now_s();
             for (int r0 = 0; r0 < rows; r0 += 16)
                 gemm_v2(n, w + r0 * w_row, w_row, 16, x, x_row, n_tok, y2 + r0, rows);
-            best[2] = fmin(best[2], now_s() - t0);
+            best[2] = fmin(best[2], lab_now_s() - t0);
         }
         const double macs = (double)n * rows * n_tok * 1e-9;
         printf("{\"pass\":%d,\"dot_v0\":%.2f,\"dot_v3\":%.2f,\"gemm_v1\":%.2f,\"gemm_v2\":%.2f,"

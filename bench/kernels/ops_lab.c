@@ -21,24 +21,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "kern/ops.h"
 #include "kern/simd128.h"
 
+#include "lab.h"
+
 enum { N = 2048, N_SOFT = 512, HEAD = 128, N_HEADS = N / HEAD };
 
-static uint64_t rng = 0x243f6a8885a308d3ull;
-static float rnd(void) { /* [-1, 1) */
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng >> 40) & 0xffffff) * 0x1p-24f * 2.0f - 1.0f;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* inputs (never written) and outputs */
 static float g_x[N], g_w[N], g_u[N], g_y[N], g_scores[N];
@@ -142,16 +132,16 @@ static double max_ulps(void (*ref)(void), void (*f)(void), int n) {
 static double time_call(void (*f)(void)) {
     int reps = 1;
     for (;;) {
-        const double t0 = now_s();
+        const double t0 = lab_now_s();
         for (int r = 0; r < reps; r++) f();
-        if (now_s() - t0 > 0.01) break;
+        if (lab_now_s() - t0 > 0.01) break;
         reps *= 2;
     }
     double best = 1e30;
     for (int k = 0; k < 5; k++) {
-        const double t0 = now_s();
+        const double t0 = lab_now_s();
         for (int r = 0; r < reps; r++) f();
-        const double t = (now_s() - t0) / reps;
+        const double t = (lab_now_s() - t0) / reps;
         best = t < best ? t : best;
     }
     return best;
@@ -165,11 +155,11 @@ typedef struct lab_op {
 
 int main(void) {
     for (int i = 0; i < N; i++) {
-        g_x[i] = 4.0f * rnd();
-        g_w[i] = 1.0f + 0.2f * rnd();
-        g_u[i] = rnd();
-        g_y[i] = rnd();
-        g_scores[i] = 10.0f * rnd();
+        g_x[i] = 4.0f * lab_rnd();
+        g_w[i] = 1.0f + 0.2f * lab_rnd();
+        g_u[i] = lab_rnd();
+        g_y[i] = lab_rnd();
+        g_scores[i] = 10.0f * lab_rnd();
     }
     sm_kern_rope_angles(g_cs, HEAD, 123, 10000.0f, 1.0f, NULL);
     const lab_op ops[] = {
