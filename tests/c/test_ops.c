@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "test_rng.h"
 #include "kern/ops.h"
 
 #ifdef __wasm_simd128__
@@ -38,22 +39,6 @@
 #endif
 
 /* ---- helpers ------------------------------------------------------------------------------- */
-
-static uint64_t g_rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rng_u32(void) { /* xorshift64* */
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    return (uint32_t)((g_rng * 0x2545f4914f6cdd1dull) >> 32);
-}
-
-static float rng_uniform(void) { return (float)(rng_u32() >> 8) * 0x1p-24f; } /* [0, 1) */
-
-static float rng_normal(void) {
-    const float u = rng_uniform() + 0x1p-25f, v = rng_uniform();
-    return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
-}
 
 static void fill(float *x, int n, float sigma) {
     for (int i = 0; i < n; i++) x[i] = sigma * rng_normal();
