@@ -419,6 +419,20 @@ static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
         }                                                                                          \
     } while (0)
 
+/* A Q4_K/Q5_K block's start in a tile of n_tok tokens: each token's mins term joins mins[t] with
+ * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales. */
+static inline __attribute__((always_inline)) void q45_tile_block_start(
+    const uint8_t *a, size_t dmin_off, size_t scales_off, const uint8_t *b, size_t x_stride,
+    int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
+    const float dmin = sm_kern_load_fp16(a + dmin_off);
+    for (int t = 0; t < n_tok; t++) {
+        const uint8_t *bt = b + (size_t)t * x_stride;
+        const int32_t msum = q45_scales(a + scales_off, bt, sc);
+        mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
+        isum[t] = wasm_i32x4_splat(0);
+    }
+}
+
 /* One Q4_K row against n_tok (1-4) tokens with the operations of sm_kern_vec_dot_q4_K_simd128 per
  * pair (integer sums regrouped, which is exact), so each result is bit-identical to it. */
 static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, const uint8_t *a,
@@ -433,13 +447,8 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dmin = sm_kern_load_fp16(a + Q4K_DMIN), dw = sm_kern_load_fp16(a);
-        for (int t = 0; t < n_tok; t++) {
-            const uint8_t *bt = b + (size_t)t * x_stride;
-            const int32_t msum = q45_scales(a + Q4K_SCALES, bt, sc);
-            mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
-            isum[t] = wasm_i32x4_splat(0);
-        }
+        const float dw = sm_kern_load_fp16(a);
+        q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
             const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
@@ -493,13 +502,8 @@ static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dmin = sm_kern_load_fp16(a + Q5K_DMIN), dw = sm_kern_load_fp16(a);
-        for (int t = 0; t < n_tok; t++) {
-            const uint8_t *bt = b + (size_t)t * x_stride;
-            const int32_t msum = q45_scales(a + Q5K_SCALES, bt, sc);
-            mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
-            isum[t] = wasm_i32x4_splat(0);
-        }
+        const float dw = sm_kern_load_fp16(a);
+        q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
             v128_t lo0, hi0, lo1, hi1, w[4];
