@@ -4,7 +4,8 @@
  * per batch rather than once per token: that is what makes batched prompt processing pay off.
  * Types with a gemm kernel (types.h) process a batch in tiles of rows x tokens, unpacking each
  * weight block once per tile; it equals the vec_dot loop bit for bit, so prefill and token-by-token
- * decoding give identical logits and the thread count still does not matter.
+ * decoding give identical logits and the thread count still does not matter. Types with a gemv
+ * kernel decode (one token) through it: the activation row is unpacked once per call, not per row.
  */
 #include "kern/matmul.h"
 
@@ -28,6 +29,12 @@ void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y
     const sm_vec_dot_fn dot = w->traits->vec_dot;
     const sm_gemm_fn gemm = w->traits->gemm;
     const size_t xq_row = sm_kern_row_size(w->traits->vec_dot_type, w->n_in);
+    if (n_tok == 1 && w->traits->gemv && w->n_in <= SM_GEMV_MAX_N && hi > lo) {
+        /* decoding: the activation row unpacked once for all the rows (bit-identical too) */
+        w->traits->gemv(w->n_in, w->data + (size_t)lo * w->row_bytes, w->row_bytes, (int)(hi - lo),
+                        xq, y + lo);
+        return;
+    }
     for (int64_t r0 = lo; r0 < hi; r0 += SM_MATMUL_ROW_BLOCK) {
         const int64_t r1 = r0 + SM_MATMUL_ROW_BLOCK < hi ? r0 + SM_MATMUL_ROW_BLOCK : hi;
         if (gemm && n_tok > 1) { /* tiles: bit-identical to the vec_dot loop below */

@@ -12,6 +12,7 @@
 #include "kern/quant.h"
 #include "kern/quant_simd128.h"
 #include "kern/simd128.h"
+#include "kern/types.h"
 
 /* Byte offsets of the fields (blocks are read in place, at any alignment). */
 enum {
@@ -417,6 +418,76 @@ void sm_kern_gemm_q4_0_simd128(int64_t n, const void *w, size_t w_stride, int n_
 void sm_kern_gemm_q8_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
     gemm_legacy(n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy, 0, Q8_0_BYTES);
+}
+
+/* ---- decode: one activation row against many weight rows ----------------------------------- */
+
+/* A Q8_0 activation block's 32 values widened to i16 (elements 0-7, 8-15, 16-23, 24-31). */
+typedef struct x16_block {
+    v128_t q[4];
+} x16_block;
+
+/* The Q8_0 row x (nb blocks) as i16 blocks and f32 scales, done once per gemv call: the block
+ * loop then widens only the weights, and converts one fp16 scale per block instead of two. */
+static void widen_q8_0_row(const uint8_t *x, int64_t nb, x16_block *xw, float *dx) {
+    for (int64_t j = 0; j < nb; j++, x += Q8_0_BYTES) {
+        const v128_t x0 = wasm_v128_load(x + Q8_0_QS), x1 = wasm_v128_load(x + Q8_0_QS + 16);
+        xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
+        xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
+        dx[j] = sm_kern_load_scale(x);
+    }
+}
+
+/* block_dot's lanes (exact integers) for weights lo (elements 0-15), hi (16-31) and a widened
+ * activation block. */
+static inline v128_t block_dot_widened(v128_t lo, v128_t hi, const x16_block *xb) {
+    return wasm_i32x4_add(
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xb->q[0]),
+                       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xb->q[1])),
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xb->q[2]),
+                       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xb->q[3])));
+}
+
+/* The gemv of Q4_0 (q4 = 1) or Q8_0 weights: per row, the vec_dot's block loop with the same
+ * integer lanes and the same float operations in the same order, so each y[r] equals it. */
+static inline __attribute__((always_inline)) void gemv_legacy(int64_t n, const uint8_t *w,
+                                                              size_t w_stride, int n_rows,
+                                                              const uint8_t *x, float *y, int q4,
+                                                              size_t w_bytes) {
+    const int64_t nb = n / SM_QK8_0;
+    x16_block xw[SM_GEMV_MAX_N / SM_QK8_0];
+    float dx[SM_GEMV_MAX_N / SM_QK8_0];
+    widen_q8_0_row(x, nb, xw, dx);
+    const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *a = w + (size_t)r * w_stride;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += w_bytes) {
+            v128_t lo, hi;
+            if (q4) {
+                const v128_t q = wasm_v128_load(a + Q4_0_QS);
+                lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
+                hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+            } else {
+                lo = wasm_v128_load(a + Q8_0_QS), hi = wasm_v128_load(a + Q8_0_QS + 16);
+            }
+            acc = sm_kern_acc_scaled(acc, block_dot_widened(lo, hi, &xw[j]),
+                                     sm_kern_load_scale(a) * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+
+// y[r] = W[r] · x, Q4_0 · Q8_0, bit-identical to sm_kern_vec_dot_q4_0_simd128
+void sm_kern_gemv_q4_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    gemv_legacy(n, w, w_stride, n_rows, x, y, 1, Q4_0_BYTES);
+}
+
+// y[r] = W[r] · x, Q8_0 · Q8_0, bit-identical to sm_kern_vec_dot_q8_0_simd128
+void sm_kern_gemv_q8_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    gemv_legacy(n, w, w_stride, n_rows, x, y, 0, Q8_0_BYTES);
 }
 
 #else

@@ -46,6 +46,14 @@ typedef float (*sm_vec_dot_fn)(int64_t n, const void *w, const void *x);
 typedef void (*sm_gemm_fn)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
                            size_t x_stride, int n_tok, float *y, int64_t ldy);
 
+/* One activation row against many weight rows (decoding): y[r] = vec_dot(n, w + r * w_stride, x)
+ * for r < n_rows, equal bit for bit to the type's vec_dot. The activation row is unpacked once per
+ * call (widened to i16, scales converted) instead of once per weight row. Only for
+ * n <= SM_GEMV_MAX_N (the unpacked row lives on the stack); longer rows use the vec_dot loop. */
+enum { SM_GEMV_MAX_N = 16384 };
+typedef void (*sm_gemv_fn)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                           float *y);
+
 typedef struct sm_type_traits {
     const char *name;          /* "Q4_K", as GGUF tools print it */
     int32_t block_size;        /* elements per block (1 for F32/F16/BF16) */
@@ -55,6 +63,7 @@ typedef struct sm_type_traits {
     sm_from_float_fn from_float; /* set for types used as a vec_dot_type (and F32/F16/BF16) */
     sm_vec_dot_fn vec_dot;     /* set for types usable as weights */
     sm_gemm_fn gemm;           /* optional (NULL: matmul loops over vec_dot) */
+    sm_gemv_fn gemv;           /* optional, for one token (NULL: the vec_dot loop) */
 } sm_type_traits;
 
 /* The kernels this build runs (SIMD128 where compiled with it, else the scalar reference).

@@ -17,6 +17,7 @@
 #include "test_rng.h"
 #include "kern/attn.h"
 #include "kern/fp16.h"
+#include "kern/matmul.h"
 #include "kern/quant.h"
 #include "kern/quant_ref.h"
 #include "kern/types.h"
@@ -683,6 +684,59 @@ static void test_gemm(void) {
     free(y);
 }
 
+/* Decoding kernels (gemv) against their own type's vec_dot, bit for bit: row lengths from one block
+ * to SM_GEMV_MAX_N, unaligned strided rows, and through sm_kern_matmul_rows, which must also give
+ * the vec_dot's results for a row longer than SM_GEMV_MAX_N (where it skips the gemv). Also: the
+ * SIMD build really has them for Q4_0 and Q8_0. */
+static void test_gemv(void) {
+    enum { MAX_ROWS = 19 };
+    const int64_t lens[] = {32, 288, 1248, SM_GEMV_MAX_N, SM_GEMV_MAX_N + 64};
+    float *x = malloc((SM_GEMV_MAX_N + 64) * sizeof *x), y[MAX_ROWS], ym[MAX_ROWS];
+    int checked = 0;
+    for (int i = 0; i < N_TYPES; i++) {
+        const sm_type_traits *a = sm_kern_traits(k_types[i]);
+        if (!a->gemv) continue;
+        const sm_type_traits *dt = sm_kern_traits(a->vec_dot_type);
+        int bad = 0, bad_matmul = 0;
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            const int64_t n = lens[li];
+            const size_t w_stride = sm_kern_row_size(k_types[i], n) + 3;
+            uint8_t *w = malloc(w_stride * MAX_ROWS + 1), *xq = malloc(sm_kern_row_size(a->vec_dot_type, n) + 1);
+            for (int r = 0; r < MAX_ROWS; r++) {
+                if (r % 2) random_blocks(k_types[i], w + 1 + r * w_stride, n);
+                else {
+                    fill_row(x, n);
+                    sm_kern_quantizer_ref(k_types[i])(x, w + 1 + r * w_stride, n);
+                }
+            }
+            fill_row(x, n);
+            dt->from_float(x, xq + 1, n);
+            if (n <= SM_GEMV_MAX_N) a->gemv(n, w + 1, w_stride, MAX_ROWS, xq + 1, y);
+            const sm_weight wt = {.data = w + 1, .traits = a, .type = k_types[i], .n_in = n,
+                                  .n_out = MAX_ROWS, .row_bytes = w_stride};
+            sm_kern_matmul_rows(&wt, xq + 1, 1, ym, MAX_ROWS, 0, MAX_ROWS);
+            for (int r = 0; r < MAX_ROWS; r++) {
+                const float want = a->vec_dot(n, w + 1 + r * w_stride, xq + 1);
+                if (n <= SM_GEMV_MAX_N) bad += memcmp(&want, &y[r], sizeof want) != 0;
+                bad_matmul += memcmp(&want, &ym[r], sizeof want) != 0;
+            }
+            free(w);
+            free(xq);
+        }
+        if (bad || bad_matmul)
+            fprintf(stderr, "%s: gemv differs from vec_dot on %d rows (matmul: %d)\n", a->name, bad, bad_matmul);
+        CHECK_EQ(bad, 0);
+        CHECK_EQ(bad_matmul, 0);
+        checked++;
+    }
+#ifdef __wasm_simd128__
+    CHECK_EQ(checked, 2);
+#else
+    CHECK_EQ(checked, 0); /* the reference build loops over vec_dot */
+#endif
+    free(x);
+}
+
 #ifdef __wasm_simd128__
 /* Every half bit pattern through the shift-based SIMD conversion the attention loops use. */
 static void test_halves_shift(void) {
@@ -718,6 +772,7 @@ int main(void) {
     test_half_patterns();
     test_attn_kernels();
     test_gemm();
+    test_gemv();
 #ifdef __wasm_simd128__
     test_halves_shift();
 #endif
