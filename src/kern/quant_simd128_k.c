@@ -14,6 +14,7 @@
 #include "kern/quant.h"
 #include "kern/quant_simd128.h"
 #include "kern/simd128.h"
+#include "kern/types.h"
 
 enum {
     Q8K_QS = offsetof(sm_block_q8_K, qs),
@@ -590,6 +591,135 @@ static inline __attribute__((always_inline)) void q6_K_row_x_tokens(int64_t nb, 
 void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
     K_GEMM_TILES(q6_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+}
+
+/* ---- decode: one activation row against many weight rows ----------------------------------- */
+
+/* The Q8_K row x (nb blocks) widened to i16, 32 vectors per block (elements 8v to 8v + 7), done
+ * once per gemv call: the block loops then widen only the weights. */
+static void widen_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xw) {
+    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K), xw += SM_QK_K / 8) {
+        for (int k = 0; k < SM_QK_K / 16; k++) {
+            const v128_t v = wasm_v128_load(x + Q8K_QS + 16 * k);
+            xw[2 * k] = wasm_i16x8_extend_low_i8x16(v);
+            xw[2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
+        }
+    }
+}
+
+/* mac_group with the 16 activations already widened (xw: two i16x8): the same i32 lanes. */
+static inline v128_t mac_group_widened(v128_t isum, v128_t q, const v128_t *xw, int scale) {
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), xw[0]),
+                                      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), xw[1]));
+    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
+}
+
+/* The unpacked activation row of a K-quant gemv (on the stack: SM_GEMV_MAX_N elements). */
+typedef struct k_row16 {
+    v128_t q[SM_GEMV_MAX_N / 8];
+} k_row16;
+
+// y[r] = W[r] · x, Q4_K · Q8_K, bit-identical to sm_kern_vec_dot_q4_K_simd128
+void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row16 xw;
+    widen_q8_K_row(x, nb, xw.q);
+    const v128_t m4 = wasm_i8x16_splat(15);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        float mins = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q4_K);
+            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+            const v128_t *xb = xw.q + i * (SM_QK_K / 8);
+            const float dx = sm_kern_load_f32(b);
+            uint8_t sc[8];
+            const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
+            mins += dx * sm_kern_load_fp16(a + Q4K_DMIN) * (float)msum;
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int j = 0; j < 4; j++) {
+                const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
+                const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
+                const v128_t *xq = xb + 8 * j;
+                isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
+                isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, sc[2 * j]);
+                isum = mac_group_widened(isum, wasm_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, wasm_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
+            }
+            const float d = dx * sm_kern_load_fp16(a);
+            acc = sm_kern_acc_scaled(acc, isum, d);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+    }
+}
+
+// y[r] = W[r] · x, Q5_K · Q8_K, bit-identical to sm_kern_vec_dot_q5_K_simd128
+void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row16 xw;
+    widen_q8_K_row(x, nb, xw.q);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        float mins = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q5_K);
+            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+            const v128_t *xb = xw.q + i * (SM_QK_K / 8);
+            const float dx = sm_kern_load_f32(b);
+            uint8_t sc[8];
+            const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
+            mins += dx * sm_kern_load_fp16(a + Q5K_DMIN) * (float)msum;
+            v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int j = 0; j < 4; j++) {
+                const v128_t *xq = xb + 8 * j;
+                v128_t lo0, hi0, lo1, hi1;
+                q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
+                q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
+                isum = mac_group_widened(isum, lo0, xq, sc[2 * j]);
+                isum = mac_group_widened(isum, lo1, xq + 2, sc[2 * j]);
+                isum = mac_group_widened(isum, hi0, xq + 4, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, hi1, xq + 6, sc[2 * j + 1]);
+                h0 = wasm_u8x16_shr(h0, 2);
+                h1 = wasm_u8x16_shr(h1, 2);
+            }
+            const float d = dx * sm_kern_load_fp16(a);
+            acc = sm_kern_acc_scaled(acc, isum, d);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+    }
+}
+
+// y[r] = W[r] · x, Q6_K · Q8_K, bit-identical to sm_kern_vec_dot_q6_K_simd128
+void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row16 xw;
+    widen_q8_K_row(x, nb, xw.q);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
+            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+            const v128_t *xb = xw.q + i * (SM_QK_K / 8);
+            const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int hk = 0; hk < 4; hk++) { /* as in the vec_dot */
+                const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+                const v128_t *xq = xb + (128 * h + 16 * k) / 8;
+                v128_t q0, q1, q2, q3;
+                q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
+                isum = mac_group_widened(isum, q0, xq, sc[g]);
+                isum = mac_group_widened(isum, q1, xq + 4, sc[g + 2]);
+                isum = mac_group_widened(isum, q2, xq + 8, sc[g + 4]);
+                isum = mac_group_widened(isum, q3, xq + 12, sc[g + 6]);
+            }
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
 }
 
 #else

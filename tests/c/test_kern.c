@@ -687,19 +687,21 @@ static void test_gemm(void) {
 /* Decoding kernels (gemv) against their own type's vec_dot, bit for bit: row lengths from one block
  * to SM_GEMV_MAX_N, unaligned strided rows, and through sm_kern_matmul_rows, which must also give
  * the vec_dot's results for a row longer than SM_GEMV_MAX_N (where it skips the gemv). Also: the
- * SIMD build really has them for Q4_0 and Q8_0. */
+ * SIMD build really has them for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K. */
 static void test_gemv(void) {
     enum { MAX_ROWS = 19 };
-    const int64_t lens[] = {32, 288, 1248, SM_GEMV_MAX_N, SM_GEMV_MAX_N + 64};
-    float *x = malloc((SM_GEMV_MAX_N + 64) * sizeof *x), y[MAX_ROWS], ym[MAX_ROWS];
+    const int64_t legacy_lens[] = {32, 288, 1248, SM_GEMV_MAX_N, SM_GEMV_MAX_N + 64};
+    const int64_t k_lens[] = {256, 768, 2816, SM_GEMV_MAX_N, SM_GEMV_MAX_N + 256};
+    float *x = malloc((SM_GEMV_MAX_N + 256) * sizeof *x), y[MAX_ROWS], ym[MAX_ROWS];
     int checked = 0;
     for (int i = 0; i < N_TYPES; i++) {
         const sm_type_traits *a = sm_kern_traits(k_types[i]);
         if (!a->gemv) continue;
         const sm_type_traits *dt = sm_kern_traits(a->vec_dot_type);
         int bad = 0, bad_matmul = 0;
-        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
-            const int64_t n = lens[li];
+        const int k_quant = k_types[i] >= SM_TYPE_Q2_K && k_types[i] <= SM_TYPE_Q8_K;
+        for (size_t li = 0; li < 5; li++) {
+            const int64_t n = k_quant ? k_lens[li] : legacy_lens[li];
             const size_t w_stride = sm_kern_row_size(k_types[i], n) + 3;
             uint8_t *w = malloc(w_stride * MAX_ROWS + 1), *xq = malloc(sm_kern_row_size(a->vec_dot_type, n) + 1);
             for (int r = 0; r < MAX_ROWS; r++) {
@@ -730,7 +732,7 @@ static void test_gemv(void) {
         checked++;
     }
 #ifdef __wasm_simd128__
-    CHECK_EQ(checked, 2);
+    CHECK_EQ(checked, 5);
 #else
     CHECK_EQ(checked, 0); /* the reference build loops over vec_dot */
 #endif
