@@ -9,12 +9,15 @@
 //
 //   node bench/compare.mjs [--quick] [--threads 1,2] [--prompt 128] [--gen 128] [--repeat 2]
 //                          [--types Q4_0,Q8_0,Q4_K_M] [--wasm-dir DIR] [--skip wllama,browser,native,package]
+//                          [--shapes 15m,tinyllama-1.1b] [--relaxed-simd auto|on|off]
 //
 // Files are random-weight models (speed does not depend on the values) generated once and cached
 // in bench/.cache/: a TinyLlama-1.1B-shaped one (22 layers, 2048 wide, 32 heads, 4 KV heads, FFN
 // 5632, vocab 32000) and a ~15M-parameter one (8 layers, 256 wide, FFN 768, vocab 32000, tied), in
 // Q4_0, Q8_0 and Q4_K_M. --quick: the 15M files only. Results: bench/.cache/compare-<time>.{json,md}.
-// Both engines use an F16 KV cache; llama.cpp runs with flash attention off.
+// Both engines use an F16 KV cache; llama.cpp runs with flash attention off. --relaxed-simd: which
+// SmallMind build Chromium runs (auto: the relaxed-SIMD one, where Chromium has it; Node 20 cannot
+// run it); each browser result says which it got (relaxed_simd).
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
@@ -34,7 +37,10 @@ const { values } = parseArgs({ options: {
   prompt: { type: 'string', default: '128' }, gen: { type: 'string', default: '128' },
   types: { type: 'string', default: 'Q4_0,Q8_0,Q4_K_M' }, 'wasm-dir': { type: 'string' },
   skip: { type: 'string', default: '' }, repeat: { type: 'string', default: '2' },
+  shapes: { type: 'string' }, 'relaxed-simd': { type: 'string', default: 'auto' },
 } });
+const RELAXED = /** @type {Record<string, boolean | undefined>} */ ({ auto: undefined, on: true, off: false })[values['relaxed-simd']];
+if (!['auto', 'on', 'off'].includes(values['relaxed-simd'])) throw new Error('--relaxed-simd: auto, on or off');
 // Node runs (SmallMind, llama.cpp native) repeat prefill + decode on fresh sessions and keep the
 // fastest of each, the same rule for both; browser runs are single (wllama's take minutes)
 const REPEAT = Math.max(1, Number(values.repeat));
@@ -48,7 +54,8 @@ const SHAPES = {
   'tinyllama-1.1b': { n_vocab: 32000, n_embd: 2048, n_layer: 22, n_head: 32, n_head_kv: 4, n_ff: 5632, n_ctx: 2048 },
   '15m': { n_vocab: 32000, n_embd: 256, n_layer: 8, n_head: 8, n_head_kv: 4, n_ff: 768, n_ctx: 2048, tied: true },
 };
-const shapes = values.quick ? ['15m'] : ['15m', 'tinyllama-1.1b'];
+const shapes = values.shapes ? values.shapes.split(',') : values.quick ? ['15m'] : ['15m', 'tinyllama-1.1b'];
+for (const s of shapes) if (!(s in SHAPES)) throw new Error(`--shapes: unknown shape ${s} (${Object.keys(SHAPES).join(', ')})`);
 
 /** @param {string} shape @param {string} type */
 async function modelFile(shape, type) {
@@ -133,7 +140,7 @@ async function inBrowser(server, which, path, threads) {
     const promptText = 'x'.repeat(Math.max(1, N_PROMPT - wllamaOverhead));
     const nCtx = N_PROMPT + N_GEN + 16;
     const r = await page.evaluate(([f, a]) => /** @type {any} */ (window)[f](a),
-      /** @type {const} */ ([fn, { modelUrl: `${server.url}${rel}`, assetsBase, threads, prompt, promptText, nCtx, nGen: N_GEN, kvType: 'f16' }]));
+      /** @type {const} */ ([fn, { modelUrl: `${server.url}${rel}`, assetsBase, threads, prompt, promptText, nCtx, nGen: N_GEN, kvType: 'f16', relaxedSimd: RELAXED }]));
     r.peak_rss_mb = await rendererPeakMb(browser.profileDir);
     return r;
   } finally {
@@ -201,6 +208,9 @@ try {
           node_vs_native_decode: ratio(sm?.decode_tok_s, nat?.decode_tok_s),
           browser_vs_wllama_prefill: ratio(smb?.prefill_tok_s, wl?.prefill_tok_s),
           browser_vs_wllama_decode: ratio(smb?.decode_tok_s, wl?.decode_tok_s),
+          // what an app gets (SmallMind.load: the engine in a Worker, as wllama runs its own)
+          browser_package_vs_wllama_prefill: ratio(r.smallmind_browser_package?.prefill_tok_s, wl?.prefill_tok_s),
+          browser_package_vs_wllama_decode: ratio(r.smallmind_browser_package?.decode_tok_s, wl?.decode_tok_s),
           node_decode_of_ceiling: ratio(sm?.decode_tok_s, ceiling),
           // issue 8's memory target: peak RSS <= (file + KV cache) x 1.15
           node_peak_vs_file_kv: sm?.peak_vs_file_kv ?? null,
@@ -219,12 +229,14 @@ try {
 
 const cell = (/** @type {any} */ x) => (x && !x.error ? `${r2(x.prefill_tok_s)} / ${r2(x.decode_tok_s)}` : x?.error ? 'error' : '–');
 const mem = (/** @type {any} */ x) => (x && !x.error ? `${r2(x.load_s)} s, ${x.peak_rss_mb ?? '?'} MB` : '–');
+// which SmallMind build a Chromium run used: R = the relaxed-SIMD one
+const rx = (/** @type {any} */ x) => (x?.relaxed_simd ? ' R' : '');
 const md = [
-  `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded, Node runs fastest of ${REPEAT}; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}.`,
+  `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded, Node runs fastest of ${REPEAT}; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}. R: Chromium ran the relaxed-SIMD build.`,
   '',
-  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) | Chromium package API: prefill / decode; load, peak RSS; peak ÷ (file + KV) |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} | ${cell(r.smallmind_browser_package)}; ${mem(r.smallmind_browser_package)}; ${r.ratios.browser_package_peak_vs_file_kv ?? '–'} |`),
+  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) | Chromium package API: prefill / decode; load, peak RSS; peak ÷ (file + KV) | Chromium package ÷ wllama prefill, decode |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)}${rx(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} | ${cell(r.smallmind_browser_package)}${rx(r.smallmind_browser_package)}; ${mem(r.smallmind_browser_package)}; ${r.ratios.browser_package_peak_vs_file_kv ?? '–'} | ${r.ratios.browser_package_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_package_vs_wllama_decode ?? '–'} |`),
 ].join('\n');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const result = { date: new Date().toISOString(), prompt_tokens: N_PROMPT, decode_tokens: N_GEN, repeat: REPEAT, wasm_dir: WASM_DIR, bandwidth_gb_s: bw, rows };

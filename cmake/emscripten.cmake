@@ -1,4 +1,4 @@
-# Emscripten build: two engine variants and the WASM modules the JS package loads.
+# Emscripten build: the engine variants and the WASM modules the JS package loads.
 # Output goes to ${SM_WASM_OUT} (default: bindings/js/wasm/), one .mjs loader + .wasm per variant.
 set(SM_WASM_OUT "${CMAKE_SOURCE_DIR}/bindings/js/wasm" CACHE PATH "Where the WASM modules go")
 
@@ -48,6 +48,24 @@ file(WRITE ${SM_WASM_OUT}/package.json "{ \"type\": \"commonjs\" }\n")
 sm_add_wasm_module(smallmind-simd sm_simd COMPILE ${SM_SIMD_FLAGS})
 # the pool grows on demand; 2 workers are started eagerly so a small --threads needs no wait
 sm_add_wasm_module(smallmind-mt sm_mt COMPILE ${SM_SIMD_FLAGS} -pthread LINK -sPTHREAD_POOL_SIZE=2)
+
+# The relaxed-SIMD variants (src/kern/relaxed_simd.h), for runtimes that validate the instruction:
+# the same engine with -DSM_RELAXED_SIMD, linked with a name section so that
+# tools/wasm/relaxed-simd.mjs finds the marker function and turns its calls into the instruction
+# (dropping the name section again). The loader falls back to the plain variants elsewhere.
+if(SM_SIMD)
+  sm_add_engine(sm_simd_rx ${SM_SIMD_FLAGS} -DSM_RELAXED_SIMD)
+  sm_add_engine(sm_mt_rx ${SM_SIMD_FLAGS} -pthread -DSM_RELAXED_SIMD)
+  sm_add_wasm_module(smallmind-simd-relaxed sm_simd_rx COMPILE ${SM_SIMD_FLAGS} LINK --profiling-funcs)
+  sm_add_wasm_module(smallmind-mt-relaxed sm_mt_rx COMPILE ${SM_SIMD_FLAGS} -pthread
+                     LINK -sPTHREAD_POOL_SIZE=2 --profiling-funcs)
+  foreach(variant smallmind-simd-relaxed smallmind-mt-relaxed)
+    add_custom_command(TARGET ${variant} POST_BUILD
+      COMMAND node ${CMAKE_SOURCE_DIR}/tools/wasm/relaxed-simd.mjs ${SM_WASM_OUT}/${variant}.wasm
+              ${SM_WASM_OUT}/${variant}.wasm
+      VERBATIM)
+  endforeach()
+endif()
 
 if(SM_BUILD_TESTS)
   enable_testing()

@@ -30,3 +30,19 @@ foreach(src ${SM_TEST_SOURCES})
     add_test(NAME ${name} COMMAND ${name} ${SM_TEST_ARGS} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   endif()
 endforeach()
+
+# The relaxed variant's kernels with the marker function left in place (no rewrite): Node 20 cannot
+# run the instruction, but the marker computes its lanes, so this checks the kernels' logic (lane
+# order, offset corrections) against the SIMD128 ones, bit for bit. The instruction itself is
+# checked in Chromium (tests/js/relaxed-simd.test.js).
+if(EMSCRIPTEN AND TARGET sm_simd_rx)
+  add_executable(test_kern_relaxed tests/c/test_kern.c)
+  target_include_directories(test_kern_relaxed PRIVATE src tests/c)
+  target_compile_definitions(test_kern_relaxed PRIVATE _POSIX_C_SOURCE=200809L SM_RELAXED_SIMD)
+  target_compile_options(test_kern_relaxed PRIVATE ${SM_WARNINGS} -Wno-missing-prototypes ${SM_SIMD_FLAGS})
+  target_link_libraries(test_kern_relaxed PRIVATE sm_simd_rx)
+  target_link_options(test_kern_relaxed PRIVATE -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
+                      -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS=1)
+  add_test(NAME test_kern_relaxed COMMAND node ${CMAKE_CURRENT_BINARY_DIR}/test_kern_relaxed.js
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+endif()

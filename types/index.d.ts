@@ -27,6 +27,10 @@ export interface LoadOptions {
   assetsBase?: string | URL;
   /** a compiled smallmind-simd.wasm, for runtimes that cannot compile WASM at run time */
   wasmModule?: WebAssembly.Module;
+  /** the relaxed-SIMD build (faster decoding through an i8 dot product; same results bit for bit).
+   * Default: where the runtime runs it (Chromium, Node 22+, Deno), and no wasmModule is given;
+   * true with a wasmModule says that module is smallmind-<variant>-relaxed.wasm */
+  relaxedSimd?: boolean;
   /** sent with URL downloads (e.g. Authorization) */
   headers?: Record<string, string>;
 }
@@ -121,7 +125,9 @@ export interface ModelInfo {
   hasChatTemplate: boolean;
   /** the file's tokenizer.chat_template (Jinja), or null */
   chatTemplate: string | null;
-  engine: { variant: 'simd' | 'mt'; threads: number; version: string; runtime: string; inWorker: boolean };
+  engine: { variant: 'simd' | 'mt'; threads: number; version: string; runtime: string; inWorker: boolean;
+    /** the relaxed-SIMD build of the variant */
+    relaxedSimd: boolean };
   cache: { enabled: boolean; hit?: boolean; stored?: boolean; reason?: string; discarded?: string;
     error?: { name: string; message: string } };
 }
@@ -252,8 +258,10 @@ export declare const STATUS_NAMES: Readonly<Record<number, string>>;
 
 /* The synchronous low-level layer (engine.js, tokenizer.js): runs in the calling thread. */
 export declare class Engine {
-  static create(options?: { variant?: 'simd' | 'mt' }): Promise<Engine>;
+  static create(options?: { variant?: 'simd' | 'mt'; relaxedSimd?: boolean; assetsBase?: string | URL }): Promise<Engine>;
   readonly variant: string;
+  /** the relaxed-SIMD build of the variant */
+  readonly relaxedSimd: boolean;
   readonly version: string;
   loadModel(bytes: Uint8Array): Model;
   loadTokenizer(bytes: Uint8Array): Tokenizer;

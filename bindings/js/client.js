@@ -5,19 +5,19 @@
 import { env } from './env.js';
 import { fromWire, SmallMindError, SM_ERR_INVALID_ARG } from './errors.js';
 import { inProcessPorts, nodePort, webPort, PUSH_WINDOW } from './protocol.js';
-import { assetsDir, compileWasm } from './wasm-loader.js';
+import { assetsDir, compileWasm, useRelaxedSimd } from './wasm-loader.js';
 
 /** @typedef {import('./protocol.js').Port} Port */
 
 /** @type {Map<string, Promise<WebAssembly.Module | null>>} compiled once per variant and place */
 const compiled = new Map();
 
-/** @param {'simd' | 'mt'} variant @param {URL} dir */
-function compiledModule(variant, dir) {
-  const key = `${variant} ${dir.href}`;
+/** @param {'simd' | 'mt'} variant @param {boolean} relaxedSimd @param {URL} dir */
+function compiledModule(variant, relaxedSimd, dir) {
+  const key = `${variant} ${relaxedSimd} ${dir.href}`;
   if (!compiled.has(key)) {
     // a failure here is not final: the worker then compiles (and reports) it itself
-    compiled.set(key, compileWasm({ variant, assetsBase: dir }).catch(() => (compiled.delete(key), null)));
+    compiled.set(key, compileWasm({ variant, relaxedSimd, assetsBase: dir }).catch(() => (compiled.delete(key), null)));
   }
   return /** @type {Promise<WebAssembly.Module | null>} */ (compiled.get(key));
 }
@@ -26,6 +26,7 @@ function compiledModule(variant, dir) {
  * @typedef {object} StartOptions
  * @property {'simd' | 'mt'} variant @property {number} threads
  * @property {string | URL} [assetsBase] @property {WebAssembly.Module} [wasmModule]
+ * @property {boolean} [relaxedSimd] the relaxed-SIMD build (default: wasm-loader.js useRelaxedSimd)
  * @property {boolean} [worker] false: run the engine in this thread
  * @property {Function} [wasmFactory] the Emscripten module factory, imported statically (edge.js);
  *   in-process only, since a function cannot be posted to a Worker
@@ -80,8 +81,11 @@ export class EngineClient {
     onCrash((e) => client.crash(e));
     if (signal?.aborted) client.terminate();
     else signal?.addEventListener('abort', () => { if (!client.ready) client.terminate(); }, { once: true });
-    const wasmModule = o.wasmModule ?? (inProcess ? undefined : await compiledModule(o.variant, dir));
-    const args = { variant: o.variant, threads: o.threads, assetsBase: dir.href, wasmModule, wasmFactory: inProcess ? o.wasmFactory : undefined };
+    const wasmFactory = inProcess ? o.wasmFactory : undefined;
+    // decided here, so that the module compiled on this side and the loader script the worker picks agree
+    const relaxedSimd = useRelaxedSimd({ relaxedSimd: o.relaxedSimd, wasmModule: o.wasmModule, wasmFactory });
+    const wasmModule = o.wasmModule ?? (inProcess ? undefined : await compiledModule(o.variant, relaxedSimd, dir));
+    const args = { variant: o.variant, relaxedSimd, threads: o.threads, assetsBase: dir.href, wasmModule, wasmFactory };
     try {
       client.ready = await client.call('init', args).promise;
     } catch (e) {

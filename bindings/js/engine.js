@@ -31,12 +31,15 @@ export class Engine {
   constructor(mod) {
     this.mod = mod;
     this.variant = /** @type {string} */ ('');
+    /** @type {boolean} the relaxed-SIMD build (wasm-loader.js) */
+    this.relaxedSimd = Boolean(mod.smRelaxedSimd);
     /** @type {string} e.g. "0.1.0 simd128" */
     this.version = mod.UTF8ToString(mod._sm_version());
   }
 
   /**
-   * @param {{variant?: 'simd' | 'mt'}} [opts]
+   * @param {{variant?: 'simd' | 'mt', relaxedSimd?: boolean, assetsBase?: string | URL}} [opts]
+   *   relaxedSimd: the relaxed-SIMD build (default: where the runtime supports it)
    * @returns {Promise<Engine>}
    */
   static async create(opts = {}) {

@@ -15,7 +15,7 @@
  * @property {{kind: string, pre: string, vocabSize: number, bos: number, eos: number, eot: number} | null} tokenizer
  * @property {boolean} hasChatTemplate the file carries tokenizer.chat_template
  * @property {string | null} chatTemplate that template (Jinja), or null
- * @property {{variant: 'simd' | 'mt', threads: number, version: string, runtime: string, inWorker: boolean}} engine
+ * @property {{variant: 'simd' | 'mt', threads: number, version: string, runtime: string, inWorker: boolean, relaxedSimd: boolean}} engine
  * @property {{enabled: boolean, hit?: boolean, stored?: boolean, reason?: string, error?: {name: string, message: string}, discarded?: string}} cache
  */
 
@@ -46,7 +46,7 @@ export function describeModel(model, engine, threads, facts, runtime) {
     hasChatTemplate: !!i.has_chat_template || typeof facts.chatTemplate === 'string',
     chatTemplate: facts.chatTemplate ?? null,
     engine: { variant: /** @type {'simd' | 'mt'} */ (engine.variant), threads, version: engine.version, runtime,
-      inWorker: facts.inWorker },
+      inWorker: facts.inWorker, relaxedSimd: Boolean(engine.relaxedSimd) },
     cache: facts.cache,
   };
 }

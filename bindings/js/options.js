@@ -125,7 +125,7 @@ export function checkLogitBias(b) {
   });
 }
 
-const LOAD_OPTIONS = ['onProgress', 'signal', 'threads', 'cache', 'worker', 'assetsBase', 'wasmModule', 'headers'];
+const LOAD_OPTIONS = ['onProgress', 'signal', 'threads', 'cache', 'worker', 'assetsBase', 'wasmModule', 'headers', 'relaxedSimd'];
 
 /**
  * @param {Record<string, any> | undefined} opts
@@ -141,6 +141,7 @@ export function checkLoadOptions(opts = {}) {
     throw new TypeError("load option 'cache' must be true, false or 'reload'");
   }
   if (opts.worker !== undefined && typeof opts.worker !== 'boolean') throw new TypeError("load option 'worker' must be true or false");
+  if (opts.relaxedSimd !== undefined && typeof opts.relaxedSimd !== 'boolean') throw new TypeError("load option 'relaxedSimd' must be true or false");
   if (opts.signal !== undefined && typeof opts.signal?.aborted !== 'boolean') throw new TypeError("load option 'signal' must be an AbortSignal");
   return opts;
 }

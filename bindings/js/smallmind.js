@@ -72,7 +72,7 @@ export async function loadWith(source, options, internal) {
   });
   aborted.catch(() => {});
   const starting = EngineClient.start({ variant, threads, assetsBase: o.assetsBase, wasmModule: o.wasmModule,
-    worker: o.worker, wasmFactory: internal.wasmFactory }, signal);
+    relaxedSimd: o.relaxedSimd, worker: o.worker, wasmFactory: internal.wasmFactory }, signal);
   starting.catch(() => {});
   try {
     const c = /** @type {EngineClient} */ (await Promise.race([starting, aborted]));

@@ -3,7 +3,9 @@
 // Emscripten's generated loader would fetch its .wasm by path, which fails in Node 18+ for file
 // paths, and workerd forbids compiling WASM from bytes at run time; so we always hand it either a
 // compiled WebAssembly.Module (instantiateWasm hook) or the bytes (wasmBinary).
-// Variants: 'simd' (single thread + SIMD128) and 'mt' (pthreads + SIMD128; needs SharedArrayBuffer).
+// Variants: 'simd' (single thread + SIMD128) and 'mt' (pthreads + SIMD128; needs SharedArrayBuffer),
+// each also built with relaxed SIMD (smallmind-<variant>-relaxed.*: the i8 dot product, see
+// src/kern/relaxed_simd.h), which is taken where the runtime runs it (relaxedSimdSupported()).
 // Assets (the .mjs loaders, .wasm files, the pthread and engine worker scripts) live in one
 // directory, `assetsBase`, by default ./wasm/ beside this file: a bundled app copies that directory
 // next to its bundle and everything resolves the same way (new URL(…, import.meta.url)).
@@ -17,6 +19,41 @@ export function assetsDir(base) {
   const u = new URL(String(base), /** @type {any} */ (globalThis).location?.href ?? import.meta.url);
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   return u;
+}
+
+// (module (func (param v128 v128 v128) (result v128)
+//   local.get 0 local.get 1 local.get 2 i32x4.relaxed_dot_i8x16_i7x16_add_s))
+const RELAXED_PROBE = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 8, 1, 0x60, 3, 0x7b, 0x7b, 0x7b, 1,
+  0x7b, 3, 2, 1, 0, 10, 13, 1, 11, 0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfd, 0x93, 0x02, 0x0b]);
+/** @type {boolean | undefined} */
+let relaxedSupported;
+
+/**
+ * Does this runtime run the relaxed-SIMD builds? It must validate the instruction they use; and
+ * not be Node before 22, whose V8 only has it behind --experimental-wasm-relaxed-simd, a pre-release
+ * implementation that gave wrong lanes in our kernel lab (bench/kernels/relaxed_lab.c).
+ * @returns {boolean}
+ */
+export function relaxedSimdSupported() {
+  if (relaxedSupported === undefined) {
+    const node = /** @type {any} */ (globalThis).process?.versions?.node;
+    const oldNode = env.runtime === 'node' && typeof node === 'string' && Number(node.split('.')[0]) < 22;
+    try {
+      relaxedSupported = !oldNode && WebAssembly.validate(RELAXED_PROBE);
+    } catch {
+      relaxedSupported = false;
+    }
+  }
+  return relaxedSupported;
+}
+
+/**
+ * Whether a load uses the relaxed build: as asked, else where supported, unless the caller hands
+ * over its own module, file or factory (those are the plain builds unless it says otherwise).
+ * @param {{relaxedSimd?: boolean, wasmUrl?: unknown, wasmModule?: unknown, wasmFactory?: unknown}} opts
+ */
+export function useRelaxedSimd(opts) {
+  return opts.relaxedSimd ?? (!opts.wasmUrl && !opts.wasmModule && !opts.wasmFactory && relaxedSimdSupported());
 }
 
 /** @param {'simd' | 'mt'} variant */
@@ -46,28 +83,32 @@ async function readWasmBytes(url) {
 /**
  * Compiles a variant once; the WebAssembly.Module can be posted to Workers, so every engine
  * worker of the page or process instantiates the same compiled code.
- * @param {{variant?: 'simd' | 'mt', assetsBase?: string | URL, wasmUrl?: string | URL}} [opts]
+ * @param {{variant?: 'simd' | 'mt', relaxedSimd?: boolean, assetsBase?: string | URL, wasmUrl?: string | URL}} [opts]
  * @returns {Promise<WebAssembly.Module>}
  */
 export async function compileWasm(opts = {}) {
   const variant = opts.variant ?? 'simd';
   checkVariant(variant);
-  const url = opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`smallmind-${variant}.wasm`, assetsDir(opts.assetsBase));
+  const base = `smallmind-${variant}${useRelaxedSimd(opts) ? '-relaxed' : ''}`;
+  const url = opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`${base}.wasm`, assetsDir(opts.assetsBase));
   return WebAssembly.compile(/** @type {BufferSource} */ (await readWasmBytes(url)));
 }
 
 /**
- * @param {{variant?: 'simd' | 'mt', wasmUrl?: string | URL, assetsBase?: string | URL,
+ * @param {{variant?: 'simd' | 'mt', relaxedSimd?: boolean, wasmUrl?: string | URL, assetsBase?: string | URL,
  *   wasmModule?: WebAssembly.Module, wasmFactory?: Function}} [opts] wasmModule: an already
  *   compiled module (required in workerd, where it comes from a module import); wasmUrl: the
- *   .wasm file itself; wasmFactory: the variant's Emscripten factory, statically imported (edge.js)
- * @returns {Promise<any>} the Emscripten module
+ *   .wasm file itself; wasmFactory: the variant's Emscripten factory, statically imported (edge.js);
+ *   relaxedSimd: the relaxed build (default: where supported, unless one of those three is given;
+ *   a given module or file must then be that build, since its loader script is picked by it)
+ * @returns {Promise<any>} the Emscripten module; its smRelaxedSimd says which build it is
  */
 export async function loadWasm(opts = {}) {
   const variant = opts.variant ?? 'simd';
   checkVariant(variant);
   const dir = assetsDir(opts.assetsBase);
-  const base = `smallmind-${variant}`;
+  const relaxed = useRelaxedSimd(opts);
+  const base = `smallmind-${variant}${relaxed ? '-relaxed' : ''}`;
   const jsUrl = new URL(`${base}.mjs`, dir);
   const module = opts.wasmModule;
   const wasmBinary = module ? undefined : await readWasmBytes(opts.wasmUrl ? new URL(String(opts.wasmUrl)) : new URL(`${base}.wasm`, dir));
@@ -96,5 +137,7 @@ export async function loadWasm(opts = {}) {
   }
   // the threaded build's workers import the loader by URL; a bundled app must not change it
   if (variant === 'mt') config.mainScriptUrlOrBlob = jsUrl.href;
-  return factory(config);
+  const mod = await factory(config);
+  mod.smRelaxedSimd = relaxed;
+  return mod;
 }

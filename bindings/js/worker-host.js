@@ -53,11 +53,12 @@ export function serveEngine(port, opts = {}) {
   /** @type {Record<string, (args: any, id: number) => Promise<any>>} */
   const ops = {
     async init(args) {
-      const mod = await loadWasm({ variant: args.variant, assetsBase: args.assetsBase, wasmModule: args.wasmModule, wasmFactory: args.wasmFactory });
+      const mod = await loadWasm({ variant: args.variant, relaxedSimd: args.relaxedSimd, assetsBase: args.assetsBase,
+        wasmModule: args.wasmModule, wasmFactory: args.wasmFactory });
       engine = new Engine(mod);
       engine.variant = args.variant;
       threads = args.threads;
-      return { version: engine.version, variant: args.variant, threads };
+      return { version: engine.version, variant: args.variant, relaxedSimd: engine.relaxedSimd, threads };
     },
 
     async load(args, id) {

@@ -268,23 +268,30 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
     return sm_kern_hsum_f32x4(acc) - mins;
 }
 
+/* The four unsigned 6-bit vectors (0..63) of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16,
+ * from the bytes ql + 64h + 16k (l0), ql + 64h + 16k + 32 (l1) and qh + 32h + 16k (h). Byte-wise,
+ * so permuted inputs give equally permuted outputs. */
+static inline void q6_unpack_u(v128_t l0, v128_t l1, v128_t h, v128_t *q0, v128_t *q1, v128_t *q2,
+                               v128_t *q3) {
+    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
+    *q0 = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h, m2), 4));
+    *q1 = wasm_v128_or(wasm_v128_and(l1, m4),
+                       wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 4));
+    *q2 = wasm_v128_or(wasm_u8x16_shr(l0, 4),
+                       wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), 4));
+    *q3 = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(h, 6), 4));
+}
+
 /* The four 6-bit (minus 32) vectors of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16,
  * given ql + 64h + 16k and qh + 32h + 16k. */
 static inline void q6_unpack(const uint8_t *ql, const uint8_t *qh, v128_t *q0, v128_t *q1,
                              v128_t *q2, v128_t *q3) {
-    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
     const v128_t off = wasm_i8x16_splat(32);
-    const v128_t l0 = wasm_v128_load(ql), l1 = wasm_v128_load(ql + 32), h = wasm_v128_load(qh);
-    *q0 = wasm_i8x16_sub(
-        wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h, m2), 4)), off);
-    *q1 = wasm_i8x16_sub(wasm_v128_or(wasm_v128_and(l1, m4),
-                                      wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 4)),
-                         off);
-    *q2 = wasm_i8x16_sub(wasm_v128_or(wasm_u8x16_shr(l0, 4),
-                                      wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), 4)),
-                         off);
-    *q3 = wasm_i8x16_sub(
-        wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(h, 6), 4)), off);
+    q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), q0, q1, q2, q3);
+    *q0 = wasm_i8x16_sub(*q0, off);
+    *q1 = wasm_i8x16_sub(*q1, off);
+    *q2 = wasm_i8x16_sub(*q2, off);
+    *q3 = wasm_i8x16_sub(*q3, off);
 }
 
 // s = sum_b d_x d_w sum_g sc[g] sum (q_w - 32) q_x      (Q6_K · Q8_K)
@@ -633,11 +640,9 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q4_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
             const v128_t *xb = xw.q + i * (SM_QK_K / 8);
-            const float dx = sm_kern_load_f32(b);
             uint8_t sc[8];
-            const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
-            mins += dx * sm_kern_load_fp16(a + Q4K_DMIN) * (float)msum;
-            v128_t isum = wasm_i32x4_splat(0);
+            v128_t isum;
+            q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
                 const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
@@ -647,7 +652,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, wasm_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
                 isum = mac_group_widened(isum, wasm_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
             }
-            const float d = dx * sm_kern_load_fp16(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -667,12 +672,10 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q5_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
             const v128_t *xb = xw.q + i * (SM_QK_K / 8);
-            const float dx = sm_kern_load_f32(b);
             uint8_t sc[8];
-            const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
-            mins += dx * sm_kern_load_fp16(a + Q5K_DMIN) * (float)msum;
+            v128_t isum;
+            q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, 0, 1, &mins, &isum, sc);
             v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
-            v128_t isum = wasm_i32x4_splat(0);
             for (int j = 0; j < 4; j++) {
                 const v128_t *xq = xb + 8 * j;
                 v128_t lo0, hi0, lo1, hi1;
@@ -685,7 +688,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 h0 = wasm_u8x16_shr(h0, 2);
                 h1 = wasm_u8x16_shr(h1, 2);
             }
-            const float d = dx * sm_kern_load_fp16(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -721,6 +724,104 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
         y[r] = sm_kern_hsum_f32x4(acc);
     }
 }
+
+#ifdef SM_RELAXED_SIMD
+#include "kern/relaxed_simd.h"
+
+#define RDOT sm_relaxed_dot_i8x16_i7x16_add_s
+
+/* The Q8_K row x (nb blocks) for the relaxed gemvs: each 16-byte group of qs in relaxed lane order
+ * (16 per block), and with neg32 set, -32 sum(x) per lane of each group (Q6_K's offset: the
+ * instruction takes its 6-bit values unsigned). */
+static void order_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xo, v128_t *neg32) {
+    const v128_t off = wasm_i8x16_splat(32), zero = wasm_i32x4_splat(0);
+    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K)) {
+        for (int g = 0; g < SM_QK_K / 16; g++, xo++) {
+            *xo = sm_relaxed_lane_order(wasm_v128_load(x + Q8K_QS + 16 * g));
+            if (neg32) *neg32++ = wasm_i32x4_sub(zero, RDOT(*xo, off, zero));
+        }
+    }
+}
+
+/* One Q8_K row in relaxed order (on the stack: SM_GEMV_MAX_N elements). */
+typedef struct k_row_relaxed {
+    v128_t q[SM_GEMV_MAX_N / 16];
+} k_row_relaxed;
+
+// y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: the
+// same i32 lanes per group (relaxed_simd.h), scaled and summed as integers, then the same floats
+void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row_relaxed xo;
+    order_q8_K_row(x, nb, xo.q, NULL);
+    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        float mins = 0.0f;
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q4_K);
+            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+            const v128_t *xb = xo.q + i * (SM_QK_K / 16);
+            uint8_t sc[8];
+            v128_t isum;
+            q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
+            for (int j = 0; j < 4; j++) {
+                const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
+                const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
+                const v128_t *xq = xb + 4 * j;
+                const v128_t lo = RDOT(xq[1], wasm_v128_and(q1, m4),
+                                       RDOT(xq[0], wasm_v128_and(q0, m4), zero));
+                const v128_t hi = RDOT(xq[3], wasm_u8x16_shr(q1, 4),
+                                       RDOT(xq[2], wasm_u8x16_shr(q0, 4), zero));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
+            }
+            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
+            acc = sm_kern_acc_scaled(acc, isum, d);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+    }
+}
+
+// y[r] = W[r] · x, Q6_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot:
+// sum (q - 32) x = sum q x - 32 sum x per lane, exactly
+void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row_relaxed xo, neg32;
+    order_q8_K_row(x, nb, xo.q, neg32.q);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t i = 0; i < nb; i++) {
+            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
+            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
+            const v128_t *xb = xo.q + i * (SM_QK_K / 16), *cb = neg32.q + i * (SM_QK_K / 16);
+            const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int hk = 0; hk < 4; hk++) { /* as in the vec_dot */
+                const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+                const uint8_t *ql = a + 64 * h + 16 * k, *qh = a + Q6K_QH + 32 * h + 16 * k;
+                v128_t u0, u1, u2, u3;
+                q6_unpack_u(sm_relaxed_lane_order(wasm_v128_load(ql)),
+                            sm_relaxed_lane_order(wasm_v128_load(ql + 32)),
+                            sm_relaxed_lane_order(wasm_v128_load(qh)), &u0, &u1, &u2, &u3);
+                /* g is also the 16-group of x at byte 128h + 16k */
+                const v128_t d0 = RDOT(xb[g], u0, cb[g]), d1 = RDOT(xb[g + 2], u1, cb[g + 2]);
+                const v128_t d2 = RDOT(xb[g + 4], u2, cb[g + 4]), d3 = RDOT(xb[g + 6], u3, cb[g + 6]);
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d0, wasm_i32x4_splat(sc[g])));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d1, wasm_i32x4_splat(sc[g + 2])));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, wasm_i32x4_splat(sc[g + 4])));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, wasm_i32x4_splat(sc[g + 6])));
+            }
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+
+#undef RDOT
+#endif /* SM_RELAXED_SIMD */
 
 #else
 typedef int sm_kern_quant_simd128_k_unused; /* ISO C forbids an empty translation unit */

@@ -490,6 +490,49 @@ void sm_kern_gemv_q8_0_simd128(int64_t n, const void *w, size_t w_stride, int n_
     gemv_legacy(n, w, w_stride, n_rows, x, y, 0, Q8_0_BYTES);
 }
 
+#ifdef SM_RELAXED_SIMD
+#include "kern/relaxed_simd.h"
+
+#define RDOT sm_relaxed_dot_i8x16_i7x16_add_s
+
+/* A Q8_0 activation block for the relaxed Q4_0 gemv: both halves in relaxed lane order, -8 sum(x)
+ * per lane (the instruction takes Q4_0's nibbles unsigned, so their offset of 8 is subtracted
+ * here once per call), and the block's scale. */
+typedef struct x_relaxed_block {
+    v128_t lo, hi, neg8sum;
+} x_relaxed_block;
+
+// y[r] = W[r] · x, Q4_0 · Q8_0 with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot:
+// lane k sums the same products (relaxed_simd.h), sum (q - 8) x = sum q x - 8 sum x exactly
+void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK8_0;
+    x_relaxed_block xr[SM_GEMV_MAX_N / SM_QK8_0];
+    float dx[SM_GEMV_MAX_N / SM_QK8_0];
+    const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    const uint8_t *b = x;
+    for (int64_t j = 0; j < nb; j++, b += Q8_0_BYTES) {
+        xr[j].lo = sm_relaxed_lane_order(wasm_v128_load(b + Q8_0_QS));
+        xr[j].hi = sm_relaxed_lane_order(wasm_v128_load(b + Q8_0_QS + 16));
+        xr[j].neg8sum = wasm_i32x4_sub(zero, RDOT(xr[j].lo, eight, RDOT(xr[j].hi, eight, zero)));
+        dx[j] = sm_kern_load_scale(b);
+    }
+    for (int r = 0; r < n_rows; r++) {
+        const uint8_t *a = (const uint8_t *)w + (size_t)r * w_stride;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += Q4_0_BYTES) {
+            const v128_t q = sm_relaxed_lane_order(wasm_v128_load(a + Q4_0_QS));
+            const v128_t isum = RDOT(xr[j].lo, wasm_v128_and(q, m4),
+                                     RDOT(xr[j].hi, wasm_u8x16_shr(q, 4), xr[j].neg8sum));
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_scale(a) * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+
+#undef RDOT
+#endif /* SM_RELAXED_SIMD */
+
 #else
 typedef int sm_kern_quant_simd128_legacy_unused; /* ISO C forbids an empty translation unit */
 #endif

@@ -6,7 +6,9 @@
 #define SM_STR2(x) #x
 #define SM_STR(x) SM_STR2(x)
 
-#if defined(__wasm_simd128__)
+#if defined(__wasm_simd128__) && defined(SM_RELAXED_SIMD)
+#define SM_FEATURE_SIMD " simd128 relaxed-simd"
+#elif defined(__wasm_simd128__)
 #define SM_FEATURE_SIMD " simd128"
 #else
 #define SM_FEATURE_SIMD ""
