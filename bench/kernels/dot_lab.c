@@ -17,10 +17,18 @@
  *        v0 bit for bit)
  *   v4   (Q4_0) v3 with extmul products on i8 activations
  *
- * Measured 2026-12-06 (node build-lab/dot_lab.cjs 3, three passes, every pass the same order):
- * Q4_0 v0 11.1-11.4 GMAC/s, v1 6.8-9.2, v2 8.9-9.7, v3 7.7-8.8, v4 6.0-8.3; Q8_0 v0 11.3-12.5,
- * v1 8.7-9.5, v2 9.8-10.7. Every version that does fewer operations on paper ran slower under
- * V8 than the plain one-block-per-step dot, so v0 stays the decode kernel.
+ * Measured 2026-12-06, first session (node build-lab/dot_lab.cjs 3, three passes, every pass the
+ * same order): Q4_0 v0 11.1-11.4 GMAC/s, v1 6.8-9.2, v2 8.9-9.7, v3 7.7-8.8, v4 6.0-8.3; Q8_0 v0
+ * 11.3-12.5, v1 8.7-9.5, v2 9.8-10.7, so v0 stayed the decode kernel then.
+ * Second session, a fresh build of this file, two passes of each size, four runs: under Node 20
+ * Q4_0 v0 10.5-11.8, v3 12.6-14.7 (v1 8.2-9.2, v2 8.3-10.0, v4 11.4-12.7; one run in a slow phase
+ * of the machine left out: v0 6.0-7.0, v3 7.7); in Chromium 156 (the same lab built with
+ * -sENVIRONMENT=web, run on a page) v0 5.0-8.1, v3 6.2-11.3 (the low ends in the first, warm-up
+ * pass; 7.5-8.1 and 10.2-11.3 after it). The first session's
+ * v3 figures were not reproduced (a slow phase of the machine during that pass, or the stale
+ * build it ran); v3 became the decode kernels' shape (gemv in quant_simd128_legacy.c and
+ * quant_simd128_k.c), which smallmind bench confirmed end to end: TinyLlama Q4_0 decode 8.9 ->
+ * 11.9 tok/s (medians of six interleaved rounds, 1 thread).
  *
  * Build and run: bash bench/kernels/run.sh (WASM SIMD128 under Node). Prints one JSON line per
  * type and size with GMAC/s per version and max normalized error against ref.
