@@ -41,6 +41,10 @@ export class EngineClient {
   static async start(o, signal) {
     const dir = assetsDir(o.assetsBase);
     const inProcess = o.worker === false || !env.workers;
+    const wasmFactory = inProcess ? o.wasmFactory : undefined;
+    // decided here (and before any worker starts: it throws for a build this runtime cannot run),
+    // so that the module compiled on this side and the loader script the worker picks agree
+    const relaxedSimd = useRelaxedSimd({ relaxedSimd: o.relaxedSimd, wasmModule: o.wasmModule, wasmFactory });
     /** @type {Port} */
     let port;
     /** @type {() => void} */
@@ -81,9 +85,6 @@ export class EngineClient {
     onCrash((e) => client.crash(e));
     if (signal?.aborted) client.terminate();
     else signal?.addEventListener('abort', () => { if (!client.ready) client.terminate(); }, { once: true });
-    const wasmFactory = inProcess ? o.wasmFactory : undefined;
-    // decided here, so that the module compiled on this side and the loader script the worker picks agree
-    const relaxedSimd = useRelaxedSimd({ relaxedSimd: o.relaxedSimd, wasmModule: o.wasmModule, wasmFactory });
     const wasmModule = o.wasmModule ?? (inProcess ? undefined : await compiledModule(o.variant, relaxedSimd, dir));
     const args = { variant: o.variant, relaxedSimd, threads: o.threads, assetsBase: dir.href, wasmModule, wasmFactory };
     try {

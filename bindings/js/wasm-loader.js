@@ -53,7 +53,11 @@ export function relaxedSimdSupported() {
  * @param {{relaxedSimd?: boolean, wasmUrl?: unknown, wasmModule?: unknown, wasmFactory?: unknown}} opts
  */
 export function useRelaxedSimd(opts) {
-  return opts.relaxedSimd ?? (!opts.wasmUrl && !opts.wasmModule && !opts.wasmFactory && relaxedSimdSupported());
+  const own = opts.wasmUrl || opts.wasmModule || opts.wasmFactory;
+  if (opts.relaxedSimd === true && !own && !relaxedSimdSupported()) {
+    throw new TypeError('this runtime cannot run the relaxed-SIMD build (relaxedSimd: true); leave the option out to pick the build automatically');
+  }
+  return opts.relaxedSimd ?? (!own && relaxedSimdSupported());
 }
 
 /** @param {'simd' | 'mt'} variant */

@@ -23,11 +23,12 @@
 #define SM_FAST(simd128, ref) ref
 #endif
 
-/* A gemv: the relaxed-SIMD version in the relaxed build variant (relaxed_simd.h), else SM_FAST. */
+/* A gemv or gemm: the relaxed-SIMD version in the relaxed build variant (relaxed_simd.h), else
+ * SM_FAST's choice (a SIMD128 kernel, or none in the reference build). */
 #if defined(__wasm_simd128__) && defined(SM_RELAXED_SIMD)
-#define SM_GEMV(relaxed, simd128) relaxed
+#define SM_RELAXED(relaxed, simd128) relaxed
 #else
-#define SM_GEMV(relaxed, simd128) SM_FAST(simd128, NULL)
+#define SM_RELAXED(relaxed, simd128) SM_FAST(simd128, NULL)
 #endif
 
 static const sm_type_traits k_ref[SM_TYPE_COUNT] = {
@@ -101,7 +102,7 @@ static const sm_type_traits k_active[SM_TYPE_COUNT] = {
                                           sm_kern_to_float_q4_0_ref),
                       .vec_dot = SM_FAST(sm_kern_vec_dot_q4_0_simd128, sm_kern_vec_dot_q4_0_ref),
                       .gemm = SM_FAST(sm_kern_gemm_q4_0_simd128, NULL),
-                      .gemv = SM_GEMV(sm_kern_gemv_q4_0_relaxed, sm_kern_gemv_q4_0_simd128)},
+                      .gemv = SM_RELAXED(sm_kern_gemv_q4_0_relaxed, sm_kern_gemv_q4_0_simd128)},
     [SM_TYPE_Q4_1] = {SM_LAYOUT("Q4_1", SM_QK4_1, sizeof(sm_block_q4_1), SM_TYPE_Q8_1),
                       .to_float = SM_FAST(sm_kern_to_float_q4_1_simd128,
                                           sm_kern_to_float_q4_1_ref),
@@ -136,8 +137,8 @@ static const sm_type_traits k_active[SM_TYPE_COUNT] = {
                       .to_float = SM_FAST(sm_kern_to_float_q4_K_simd128,
                                           sm_kern_to_float_q4_K_ref),
                       .vec_dot = SM_FAST(sm_kern_vec_dot_q4_K_simd128, sm_kern_vec_dot_q4_K_ref),
-                      .gemm = SM_FAST(sm_kern_gemm_q4_K_simd128, NULL),
-                      .gemv = SM_GEMV(sm_kern_gemv_q4_K_relaxed, sm_kern_gemv_q4_K_simd128)},
+                      .gemm = SM_RELAXED(sm_kern_gemm_q4_K_relaxed, sm_kern_gemm_q4_K_simd128),
+                      .gemv = SM_RELAXED(sm_kern_gemv_q4_K_relaxed, sm_kern_gemv_q4_K_simd128)},
     [SM_TYPE_Q5_K] = {SM_LAYOUT("Q5_K", SM_QK_K, sizeof(sm_block_q5_K), SM_TYPE_Q8_K),
                       .to_float = SM_FAST(sm_kern_to_float_q5_K_simd128,
                                           sm_kern_to_float_q5_K_ref),
@@ -148,8 +149,8 @@ static const sm_type_traits k_active[SM_TYPE_COUNT] = {
                       .to_float = SM_FAST(sm_kern_to_float_q6_K_simd128,
                                           sm_kern_to_float_q6_K_ref),
                       .vec_dot = SM_FAST(sm_kern_vec_dot_q6_K_simd128, sm_kern_vec_dot_q6_K_ref),
-                      .gemm = SM_FAST(sm_kern_gemm_q6_K_simd128, NULL),
-                      .gemv = SM_GEMV(sm_kern_gemv_q6_K_relaxed, sm_kern_gemv_q6_K_simd128)},
+                      .gemm = SM_RELAXED(sm_kern_gemm_q6_K_relaxed, sm_kern_gemm_q6_K_simd128),
+                      .gemv = SM_RELAXED(sm_kern_gemv_q6_K_relaxed, sm_kern_gemv_q6_K_simd128)},
     [SM_TYPE_Q8_K] = {SM_LAYOUT("Q8_K", SM_QK_K, sizeof(sm_block_q8_K), SM_TYPE_Q8_K),
                       .to_float = sm_kern_to_float_q8_K_ref,
                       .from_float = SM_FAST(sm_kern_quantize_row_q8_K_simd128,

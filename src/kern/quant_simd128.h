@@ -53,6 +53,10 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                                const void *x, float *y);
 void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y);
+void sm_kern_gemm_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
+void sm_kern_gemm_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy);
 #endif
 /* tiles of dots, bit-identical to the vec_dot of the same file (types.h: sm_gemm_fn) */
 void sm_kern_gemm_q4_0_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,

@@ -820,6 +820,137 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     }
 }
 
+/* Prefill tiles with the relaxed dot: tokens in tiles of up to 4 whose activations are put in
+ * relaxed order once per tile (on the stack), then every row against them. Rows longer than
+ * SM_GEMV_MAX_N take the SIMD128 gemm. Each (row, token) result is bit-identical to the vec_dot,
+ * as in the gemvs above. */
+enum { K_RELAXED_TILE = 4 };
+
+/* Activation tiles of the relaxed K-quant gemms. */
+typedef struct k_tile_relaxed {
+    k_row_relaxed xo[K_RELAXED_TILE];
+    k_row_relaxed neg32[K_RELAXED_TILE]; /* Q6_K only */
+} k_tile_relaxed;
+
+/* One Q4_K row against n_tok (1-4) ordered activation rows xo (x: the same rows as Q8_K). */
+static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, const uint8_t *a,
+                                                                   const uint8_t *x, size_t x_stride,
+                                                                   const k_tile_relaxed *xt,
+                                                                   int n_tok, float *y, int64_t ldy) {
+    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
+                     wasm_f32x4_splat(0.0f)};
+    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
+        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+        uint8_t sc[8];
+        v128_t isum[4];
+        const float dw = sm_kern_load_fp16(a);
+        q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
+        for (int j = 0; j < 4; j++) {
+            const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
+            const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
+            const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
+            const v128_t h0 = wasm_u8x16_shr(q0, 4), h1 = wasm_u8x16_shr(q1, 4);
+            const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
+            for (int t = 0; t < n_tok; t++) {
+                const v128_t *xq = xt->xo[t].q + i * (SM_QK_K / 16) + 4 * j;
+                const v128_t lo = RDOT(xq[1], l1, RDOT(xq[0], l0, zero));
+                const v128_t hi = RDOT(xq[3], h1, RDOT(xq[2], h0, zero));
+                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_add(wasm_i32x4_mul(lo, s_lo),
+                                                                 wasm_i32x4_mul(hi, s_hi)));
+            }
+        }
+        for (int t = 0; t < n_tok; t++) {
+            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+        }
+    }
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
+}
+
+/* One Q6_K row against n_tok (1-4) ordered activation rows and their -32 sum(x) terms. */
+static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, const uint8_t *a,
+                                                                   const uint8_t *x, size_t x_stride,
+                                                                   const k_tile_relaxed *xt,
+                                                                   int n_tok, float *y, int64_t ldy) {
+    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
+                     wasm_f32x4_splat(0.0f)};
+    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q6_K)) {
+        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+        v128_t isum[4];
+        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
+        for (int hk = 0; hk < 4; hk++) {
+            const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+            const uint8_t *ql = a + 64 * h + 16 * k, *qh = a + Q6K_QH + 32 * h + 16 * k;
+            v128_t u[4];
+            q6_unpack_u(sm_relaxed_lane_order(wasm_v128_load(ql)),
+                        sm_relaxed_lane_order(wasm_v128_load(ql + 32)),
+                        sm_relaxed_lane_order(wasm_v128_load(qh)), &u[0], &u[1], &u[2], &u[3]);
+            for (int m = 0; m < 4; m++) {
+                const v128_t s = wasm_i32x4_splat(sc[g + 2 * m]);
+                const int64_t gx = i * (SM_QK_K / 16) + g + 2 * m; /* x's 16-group */
+                for (int t = 0; t < n_tok; t++) {
+                    const v128_t dot = RDOT(xt->xo[t].q[gx], u[m], xt->neg32[t].q[gx]);
+                    isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot, s));
+                }
+            }
+        }
+        const float dw = sm_kern_load_scale(a + Q6K_D);
+        for (int t = 0; t < n_tok; t++) {
+            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
+            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+        }
+    }
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]);
+}
+
+/* The tile loop of the relaxed K-quant gemms (see K_GEMM_TILES), ordering each tile's activations
+ * first; q6 also makes their -32 sum(x) terms. */
+#define K_RELAXED_TILES(row_fn, q6, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)           \
+    do {                                                                                           \
+        const int64_t nb_ = (n) / SM_QK_K;                                                         \
+        k_tile_relaxed tile_;                                                                      \
+        for (int t0 = 0; t0 < (n_tok); t0 += K_RELAXED_TILE) {                                     \
+            const int nt = (n_tok) - t0 < K_RELAXED_TILE ? (n_tok) - t0 : K_RELAXED_TILE;          \
+            const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
+            for (int t = 0; t < nt; t++)                                                           \
+                order_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.xo[t].q,                    \
+                               (q6) ? tile_.neg32[t].q : NULL);                                    \
+            for (int r = 0; r < (n_rows); r++) {                                                   \
+                const uint8_t *a = (const uint8_t *)(w) + (size_t)r * (w_stride);                  \
+                float *yr = (y) + t0 * (ldy) + r;                                                  \
+                switch (nt) {                                                                      \
+                case 4: row_fn(nb_, a, xt, x_stride, &tile_, 4, yr, ldy); break;                   \
+                case 3: row_fn(nb_, a, xt, x_stride, &tile_, 3, yr, ldy); break;                   \
+                case 2: row_fn(nb_, a, xt, x_stride, &tile_, 2, yr, ldy); break;                   \
+                default: row_fn(nb_, a, xt, x_stride, &tile_, 1, yr, ldy); break;                  \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+// y[t][r] = W[r] · x[t], Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the vec_dot
+void sm_kern_gemm_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    if (n > SM_GEMV_MAX_N) {
+        sm_kern_gemm_q4_K_simd128(n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+        return;
+    }
+    K_RELAXED_TILES(q4_K_row_relaxed, 0, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+}
+
+// y[t][r] = W[r] · x[t], Q6_K · Q8_K with the relaxed i8 dot, bit-identical to the vec_dot
+void sm_kern_gemm_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    if (n > SM_GEMV_MAX_N) {
+        sm_kern_gemm_q6_K_simd128(n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+        return;
+    }
+    K_RELAXED_TILES(q6_K_row_relaxed, 1, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+}
+
 #undef RDOT
 #endif /* SM_RELAXED_SIMD */
 

@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { SmallMind, SmallMindError, LoadError, AbortError, TimeoutError } from '../../bindings/js/index.js';
 import { StopMatcher } from '../../bindings/js/stop-strings.js';
 import { expandSplitName } from '../../bindings/js/sources.js';
+import { relaxedSimdSupported } from '../../bindings/js/wasm-loader.js';
 import { writeRandomLlama, randomModelContent } from './support/random-model.js';
 import { writeGguf, str } from '../../bindings/js/convert/gguf-writer.js';
 import { startStaticServer, responses } from './support/browser.js';
@@ -258,6 +259,14 @@ test('disposed models and bad options give clear errors', async () => {
   assert.throws(() => model.generate('x'), /disposed/);
   await assert.rejects(model.tokenize('x'), /disposed/);
   await assert.rejects(SmallMind.load(modelPath, /** @type {any} */ ({ thread: 2 })), /unknown load option 'thread'/);
+  await assert.rejects(SmallMind.load(modelPath, /** @type {any} */ ({ relaxedSimd: 'yes' })), /'relaxedSimd' must be true or false/);
+  // Node 20 cannot run the relaxed-SIMD build: asking for it is refused up front, not a compile error
+  if (!relaxedSimdSupported()) {
+    await assert.rejects(SmallMind.load(modelPath, { relaxedSimd: true }), /cannot run the relaxed-SIMD build/);
+    const plain = await SmallMind.load(modelPath, { relaxedSimd: false, threads: 1 });
+    assert.equal(plain.info().engine.relaxedSimd, false);
+    await plain.dispose();
+  }
   await assert.rejects(SmallMind.load(/** @type {any} */ (42)), /cannot read a model from number/);
 });
 
