@@ -28,7 +28,7 @@ export interface LoadOptions {
   /** a compiled smallmind-simd.wasm, for runtimes that cannot compile WASM at run time */
   wasmModule?: WebAssembly.Module;
   /** the relaxed-SIMD build (faster decoding through an i8 dot product; same results bit for bit).
-   * Default: where the runtime runs it (Chromium, Node 22+, Deno), and no wasmModule is given;
+   * Default: where the runtime runs it (Chromium, Deno, Bun, Node 22+), and no wasmModule is given;
    * true with a wasmModule says that module is smallmind-<variant>-relaxed.wasm */
   relaxedSimd?: boolean;
   /** sent with URL downloads (e.g. Authorization) */
