@@ -31,7 +31,8 @@ let relaxedSupported;
 /**
  * Does this runtime run the relaxed-SIMD builds? It must validate the instruction they use; and
  * not be Node before 22, whose V8 only has it behind --experimental-wasm-relaxed-simd, a pre-release
- * implementation that gave wrong lanes in our kernel lab (bench/kernels/relaxed_lab.c).
+ * implementation: a kernel lab module that Chromium ran exactly got wrong sums from Node 20 with
+ * that flag (2026-12-06).
  * @returns {boolean}
  */
 export function relaxedSimdSupported() {
