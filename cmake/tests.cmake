@@ -9,14 +9,14 @@ set(SM_TEST_ARGS "")
 if("$ENV{CI}" STREQUAL "true")
   set(SM_TEST_ARGS --require-shared)
 endif()
-file(GLOB SM_TEST_SOURCES CONFIGURE_DEPENDS tests/c/test_*.c)
-foreach(src ${SM_TEST_SOURCES})
-  get_filename_component(name ${src} NAME_WE)
+# sm_add_c_test(<name> <source> <engine> [compile definitions...]): one test executable, run natively
+# or under Node (WASM builds).
+function(sm_add_c_test name src engine)
   add_executable(${name} ${src})
   target_include_directories(${name} PRIVATE src tests/c)
-  target_compile_definitions(${name} PRIVATE _POSIX_C_SOURCE=200809L)
+  target_compile_definitions(${name} PRIVATE _POSIX_C_SOURCE=200809L ${ARGN})
   target_compile_options(${name} PRIVATE ${SM_WARNINGS} -Wno-missing-prototypes ${SM_SIMD_FLAGS})
-  target_link_libraries(${name} PRIVATE ${SM_TEST_ENGINE})
+  target_link_libraries(${name} PRIVATE ${engine})
   sm_apply_sanitizers(${name})
   if(EMSCRIPTEN)
     # synchronous instantiation reads the .wasm with fs: Emscripten 3.1.6 would otherwise use
@@ -29,6 +29,12 @@ foreach(src ${SM_TEST_SOURCES})
   else()
     add_test(NAME ${name} COMMAND ${name} ${SM_TEST_ARGS} WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   endif()
+endfunction()
+
+file(GLOB SM_TEST_SOURCES CONFIGURE_DEPENDS tests/c/test_*.c)
+foreach(src ${SM_TEST_SOURCES})
+  get_filename_component(name ${src} NAME_WE)
+  sm_add_c_test(${name} ${src} ${SM_TEST_ENGINE})
 endforeach()
 
 # The relaxed variant's kernels with the marker function left in place (no rewrite): Node 20 cannot
@@ -36,13 +42,5 @@ endforeach()
 # order, offset corrections) against the SIMD128 ones, bit for bit. The instruction itself is
 # checked in Chromium (tests/js/relaxed-simd.test.js).
 if(EMSCRIPTEN AND TARGET sm_simd_rx)
-  add_executable(test_kern_relaxed tests/c/test_kern.c)
-  target_include_directories(test_kern_relaxed PRIVATE src tests/c)
-  target_compile_definitions(test_kern_relaxed PRIVATE _POSIX_C_SOURCE=200809L SM_RELAXED_SIMD)
-  target_compile_options(test_kern_relaxed PRIVATE ${SM_WARNINGS} -Wno-missing-prototypes ${SM_SIMD_FLAGS})
-  target_link_libraries(test_kern_relaxed PRIVATE sm_simd_rx)
-  target_link_options(test_kern_relaxed PRIVATE -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1
-                      -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0 -sNODERAWFS=1)
-  add_test(NAME test_kern_relaxed COMMAND node ${CMAKE_CURRENT_BINARY_DIR}/test_kern_relaxed.js
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  sm_add_c_test(test_kern_relaxed tests/c/test_kern.c sm_simd_rx SM_RELAXED_SIMD)
 endif()

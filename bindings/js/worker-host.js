@@ -58,7 +58,7 @@ export function serveEngine(port, opts = {}) {
       engine = new Engine(mod);
       engine.variant = args.variant;
       threads = args.threads;
-      return { version: engine.version, variant: args.variant, relaxedSimd: engine.relaxedSimd, threads };
+      return { version: engine.version, variant: args.variant, threads };
     },
 
     async load(args, id) {

@@ -414,18 +414,23 @@ static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
         for (int t0 = 0; t0 < (n_tok); t0 += 4) {                                                  \
             const int nt = (n_tok) - t0 < 4 ? (n_tok) - t0 : 4;                                    \
             const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
-            for (int r = 0; r < (n_rows); r++) {                                                   \
-                const uint8_t *a = (const uint8_t *)(w) + (size_t)r * (w_stride);                  \
-                float *yr = (y) + t0 * (ldy) + r;                                                  \
-                switch (nt) {                                                                      \
-                case 4: row_fn(nb_, a, xt, x_stride, 4, yr, ldy); break;                           \
-                case 3: row_fn(nb_, a, xt, x_stride, 3, yr, ldy); break;                           \
-                case 2: row_fn(nb_, a, xt, x_stride, 2, yr, ldy); break;                           \
-                default: row_fn(nb_, a, xt, x_stride, 1, yr, ldy); break;                          \
-                }                                                                                  \
-            }                                                                                      \
+            K_TILE_ROWS(row_fn(nb_, a, xt, x_stride, NT, yr, ldy), w, w_stride, n_rows, y, ldy);   \
         }                                                                                          \
     } while (0)
+
+/* Every row of a tile of nt tokens starting at t0: CALL with a (the row), yr (its first output)
+ * and NT, the tile width as a constant, so an always_inline row kernel is instantiated per width. */
+#define K_TILE_ROWS(CALL, w, w_stride, n_rows, y, ldy)                                             \
+    for (int r = 0; r < (n_rows); r++) {                                                           \
+        const uint8_t *a = (const uint8_t *)(w) + (size_t)r * (w_stride);                          \
+        float *yr = (y) + t0 * (ldy) + r;                                                          \
+        switch (nt) {                                                                              \
+        case 4: { enum { NT = 4 }; CALL; break; }                                                  \
+        case 3: { enum { NT = 3 }; CALL; break; }                                                  \
+        case 2: { enum { NT = 2 }; CALL; break; }                                                  \
+        default: { enum { NT = 1 }; CALL; break; }                                                 \
+        }                                                                                          \
+    }
 
 /* A Q4_K/Q5_K block's start in a tile of n_tok tokens: each token's mins term joins mins[t] with
  * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales. */
@@ -918,16 +923,8 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
             for (int t = 0; t < nt; t++)                                                           \
                 order_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.xo[t].q,                    \
                                (q6) ? tile_.neg32[t].q : NULL);                                    \
-            for (int r = 0; r < (n_rows); r++) {                                                   \
-                const uint8_t *a = (const uint8_t *)(w) + (size_t)r * (w_stride);                  \
-                float *yr = (y) + t0 * (ldy) + r;                                                  \
-                switch (nt) {                                                                      \
-                case 4: row_fn(nb_, a, xt, x_stride, &tile_, 4, yr, ldy); break;                   \
-                case 3: row_fn(nb_, a, xt, x_stride, &tile_, 3, yr, ldy); break;                   \
-                case 2: row_fn(nb_, a, xt, x_stride, &tile_, 2, yr, ldy); break;                   \
-                default: row_fn(nb_, a, xt, x_stride, &tile_, 1, yr, ldy); break;                  \
-                }                                                                                  \
-            }                                                                                      \
+            K_TILE_ROWS(row_fn(nb_, a, xt, x_stride, &tile_, NT, yr, ldy), w, w_stride, n_rows, y, \
+                        ldy);                                                                      \
         }                                                                                          \
     } while (0)
 
