@@ -44,6 +44,7 @@ for lab in $LABS; do
       for tile in 4 8; do lab "gemm_lab_t$tile" "$N_TOK" | sed "s/^{/{\"lab\":\"gemm\",\"tile\":$tile,/"; done
     done ;;
   dot) build dot_lab && lab dot_lab 3 | sed 's/^{/{"lab":"dot",/' ;;
+  gemv_k) build gemv_k_lab && lab gemv_k_lab 3 | sed 's/^{/{"lab":"gemv_k",/' ;;
   lanes) build lanes_lab && lab lanes_lab 3 | sed 's/^{/{"lab":"lanes",/' ;;
   ops) build ops_lab && lab ops_lab | sed 's/^{/{"lab":"ops",/' ;;
   *) echo "unknown lab: $lab (gemm, dot, lanes, ops)" >&2; exit 2 ;;

@@ -118,12 +118,12 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
         const float dx = sm_kern_load_f32(b);
         /* mins: high nibbles of the 16 scale bytes dotted with the 16 bsums */
-        const v128_t m = wasm_u8x16_shr(wasm_v128_load(a), 4);
+        const v128_t m = sm_kern_u8x16_shr(wasm_v128_load(a), 4);
         const v128_t msum = wasm_i32x4_add(
             wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(m), wasm_v128_load(b + Q8K_BSUMS)),
             wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(m),
                                  wasm_v128_load(b + Q8K_BSUMS + 16)));
-        mins += dx * sm_kern_load_fp16(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
+        mins += dx * sm_kern_load_scale(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
         v128_t isum = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; h++) {
             /* shifted down 2 bits per j, so the shifts stay constant */
@@ -134,11 +134,11 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
                 const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
                 isum = mac_group(isum, wasm_v128_and(q0, three), xq, a[g] & 15);
                 isum = mac_group(isum, wasm_v128_and(q1, three), xq + 16, a[g + 1] & 15);
-                q0 = wasm_u8x16_shr(q0, 2);
-                q1 = wasm_u8x16_shr(q1, 2);
+                q0 = sm_kern_u8x16_shr(q0, 2);
+                q1 = sm_kern_u8x16_shr(q1, 2);
             }
         }
-        const float d = dx * sm_kern_load_fp16(a + Q2K_D);
+        const float d = dx * sm_kern_load_scale(a + Q2K_D);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -149,18 +149,18 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
 static void q3_scales(const uint8_t *s, int8_t sc[16]) {
     const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
     const v128_t lo8 = wasm_v128_load64_zero(s), h = wasm_v128_load32_zero(s + 8);
-    const v128_t low = wasm_i8x16_shuffle(wasm_v128_and(lo8, m4), wasm_u8x16_shr(lo8, 4), 0, 1, 2,
+    const v128_t low = wasm_i8x16_shuffle(wasm_v128_and(lo8, m4), sm_kern_u8x16_shr(lo8, 4), 0, 1, 2,
                                           3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
     const v128_t h01 =
-        wasm_i8x16_shuffle(wasm_v128_and(h, m2), wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 0, 1, 2,
+        wasm_i8x16_shuffle(wasm_v128_and(h, m2), wasm_v128_and(sm_kern_u8x16_shr(h, 2), m2), 0, 1, 2,
                            3, 16, 17, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0);
     const v128_t h23 =
-        wasm_i8x16_shuffle(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), wasm_u8x16_shr(h, 6), 0, 1, 2,
+        wasm_i8x16_shuffle(wasm_v128_and(sm_kern_u8x16_shr(h, 4), m2), sm_kern_u8x16_shr(h, 6), 0, 1, 2,
                            3, 16, 17, 18, 19, 0, 0, 0, 0, 0, 0, 0, 0);
     const v128_t high =
         wasm_i8x16_shuffle(h01, h23, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
     wasm_v128_store(
-        sc, wasm_i8x16_sub(wasm_v128_or(low, wasm_i8x16_shl(high, 4)), wasm_i8x16_splat(32)));
+        sc, wasm_i8x16_sub(wasm_v128_or(low, sm_kern_i8x16_shl(high, 4)), wasm_i8x16_splat(32)));
 }
 
 // s = sum_b d_x d_w sum_g (sc[g] - 32) sum q_w q_x      (Q3_K · Q8_K)
@@ -183,18 +183,18 @@ float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
                 const uint8_t *xq = b + Q8K_QS + 128 * h + 32 * j;
                 /* (low | hbit << 2) - 4: low - 4 where the high bit is clear */
                 const v128_t v0 = wasm_v128_or(wasm_v128_and(q0, three),
-                                               wasm_v128_and(wasm_i8x16_shl(hm0, 2), four));
+                                               wasm_v128_and(sm_kern_i8x16_shl(hm0, 2), four));
                 const v128_t v1 = wasm_v128_or(wasm_v128_and(q1, three),
-                                               wasm_v128_and(wasm_i8x16_shl(hm1, 2), four));
+                                               wasm_v128_and(sm_kern_i8x16_shl(hm1, 2), four));
                 isum = mac_group(isum, wasm_i8x16_sub(v0, four), xq, sc[g]);
                 isum = mac_group(isum, wasm_i8x16_sub(v1, four), xq + 16, sc[g + 1]);
-                q0 = wasm_u8x16_shr(q0, 2);
-                q1 = wasm_u8x16_shr(q1, 2);
-                hm0 = wasm_u8x16_shr(hm0, 1);
-                hm1 = wasm_u8x16_shr(hm1, 1);
+                q0 = sm_kern_u8x16_shr(q0, 2);
+                q1 = sm_kern_u8x16_shr(q1, 2);
+                hm0 = sm_kern_u8x16_shr(hm0, 1);
+                hm1 = sm_kern_u8x16_shr(hm1, 1);
             }
         }
-        const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a + Q3K_D);
+        const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a + Q3K_D);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc);
@@ -211,7 +211,7 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
         const float dx = sm_kern_load_f32(b);
         uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
-        mins += dx * sm_kern_load_fp16(a + Q4K_DMIN) * (float)msum;
+        mins += dx * sm_kern_load_scale(a + Q4K_DMIN) * (float)msum;
         v128_t isum = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
@@ -219,10 +219,10 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
             const uint8_t *xq = b + Q8K_QS + 64 * j;
             isum = mac_group(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
             isum = mac_group(isum, wasm_v128_and(q1, m4), xq + 16, sc[2 * j]);
-            isum = mac_group(isum, wasm_u8x16_shr(q0, 4), xq + 32, sc[2 * j + 1]);
-            isum = mac_group(isum, wasm_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
+            isum = mac_group(isum, sm_kern_u8x16_shr(q0, 4), xq + 32, sc[2 * j + 1]);
+            isum = mac_group(isum, sm_kern_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
         }
-        const float d = dx * sm_kern_load_fp16(a);
+        const float d = dx * sm_kern_load_scale(a);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -233,8 +233,8 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
 static inline void q5_chunk(v128_t q, v128_t h, v128_t *lo, v128_t *hi) {
     const v128_t x10 = wasm_i8x16_splat(0x10);
     *lo = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(15)),
-                       wasm_v128_and(wasm_i8x16_shl(h, 4), x10));
-    *hi = wasm_v128_or(wasm_u8x16_shr(q, 4), wasm_v128_and(wasm_i8x16_shl(h, 3), x10));
+                       wasm_v128_and(sm_kern_i8x16_shl(h, 4), x10));
+    *hi = wasm_v128_or(sm_kern_u8x16_shr(q, 4), wasm_v128_and(sm_kern_i8x16_shl(h, 3), x10));
 }
 
 // s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q5_K · Q8_K)
@@ -247,7 +247,7 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
         const float dx = sm_kern_load_f32(b);
         uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
-        mins += dx * sm_kern_load_fp16(a + Q5K_DMIN) * (float)msum;
+        mins += dx * sm_kern_load_scale(a + Q5K_DMIN) * (float)msum;
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         v128_t isum = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
@@ -259,10 +259,10 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, lo1, xq + 16, sc[2 * j]);
             isum = mac_group(isum, hi0, xq + 32, sc[2 * j + 1]);
             isum = mac_group(isum, hi1, xq + 48, sc[2 * j + 1]);
-            h0 = wasm_u8x16_shr(h0, 2);
-            h1 = wasm_u8x16_shr(h1, 2);
+            h0 = sm_kern_u8x16_shr(h0, 2);
+            h1 = sm_kern_u8x16_shr(h1, 2);
         }
-        const float d = dx * sm_kern_load_fp16(a);
+        const float d = dx * sm_kern_load_scale(a);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -273,13 +273,13 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
  * so permuted inputs give equally permuted outputs. */
 static inline void q6_unpack_u(v128_t l0, v128_t l1, v128_t h, v128_t *q0, v128_t *q1, v128_t *q2,
                                v128_t *q3) {
-    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3);
-    *q0 = wasm_v128_or(wasm_v128_and(l0, m4), wasm_i8x16_shl(wasm_v128_and(h, m2), 4));
-    *q1 = wasm_v128_or(wasm_v128_and(l1, m4),
-                       wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 2), m2), 4));
-    *q2 = wasm_v128_or(wasm_u8x16_shr(l0, 4),
-                       wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h, 4), m2), 4));
-    *q3 = wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(h, 6), 4));
+    /* 16-bit shifts: every bit they carry across a byte boundary falls outside the masks. */
+    const v128_t m4 = wasm_i8x16_splat(15), m30 = wasm_i8x16_splat(0x30);
+    *q0 = wasm_v128_or(wasm_v128_and(l0, m4), wasm_v128_and(wasm_i16x8_shl(h, 4), m30));
+    *q1 = wasm_v128_or(wasm_v128_and(l1, m4), wasm_v128_and(wasm_i16x8_shl(h, 2), m30));
+    *q2 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l0, 4), m4), wasm_v128_and(h, m30));
+    *q3 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l1, 4), m4),
+                       wasm_v128_and(wasm_u16x8_shr(h, 2), m30));
 }
 
 /* The four 6-bit (minus 32) vectors of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16,
@@ -331,7 +331,7 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
     const v128_t m4 = wasm_i8x16_splat(15);
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_K);
-        const float d = sm_kern_load_fp16(a), dmin = sm_kern_load_fp16(a + Q4K_DMIN);
+        const float d = sm_kern_load_scale(a), dmin = sm_kern_load_scale(a + Q4K_DMIN);
         for (int j = 0; j < 4; j++) {
             int sc0, m0, sc1, m1;
             sm_kern_q4k_scale_min(2 * j, a + Q4K_SCALES, &sc0, &m0);
@@ -340,7 +340,7 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
             const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
             store_group32(y + 64 * j, wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), d * (float)sc0,
                           dmin * (float)m0);
-            store_group32(y + 64 * j + 32, wasm_u8x16_shr(q0, 4), wasm_u8x16_shr(q1, 4),
+            store_group32(y + 64 * j + 32, sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4),
                           d * (float)sc1, dmin * (float)m1);
         }
     }
@@ -350,7 +350,7 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_K);
-        const float d = sm_kern_load_fp16(a), dmin = sm_kern_load_fp16(a + Q5K_DMIN);
+        const float d = sm_kern_load_scale(a), dmin = sm_kern_load_scale(a + Q5K_DMIN);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
             int sc0, m0, sc1, m1;
@@ -361,8 +361,8 @@ void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n) {
             q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
             store_group32(y + 64 * j, lo0, lo1, d * (float)sc0, dmin * (float)m0);
             store_group32(y + 64 * j + 32, hi0, hi1, d * (float)sc1, dmin * (float)m1);
-            h0 = wasm_u8x16_shr(h0, 2);
-            h1 = wasm_u8x16_shr(h1, 2);
+            h0 = sm_kern_u8x16_shr(h0, 2);
+            h1 = sm_kern_u8x16_shr(h1, 2);
         }
     }
 }
@@ -372,7 +372,7 @@ void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q6_K);
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
-        const float d = sm_kern_load_fp16(a + Q6K_D);
+        const float d = sm_kern_load_scale(a + Q6K_D);
         for (int h = 0; h < 2; h++) {
             for (int k = 0; k < 2; k++) {
                 const int g = 8 * h + k;
@@ -437,7 +437,7 @@ static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
 static inline __attribute__((always_inline)) void q45_tile_block_start(
     const uint8_t *a, size_t dmin_off, size_t scales_off, const uint8_t *b, size_t x_stride,
     int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
-    const float dmin = sm_kern_load_fp16(a + dmin_off);
+    const float dmin = sm_kern_load_scale(a + dmin_off);
     for (int t = 0; t < n_tok; t++) {
         const uint8_t *bt = b + (size_t)t * x_stride;
         const int32_t msum = q45_scales(a + scales_off, bt, sc);
@@ -460,7 +460,7 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_fp16(a);
+        const float dw = sm_kern_load_scale(a);
         q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
@@ -472,7 +472,7 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
                 const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j;
                 isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_lo));
             }
-            widen32(wasm_u8x16_shr(q0, 4), wasm_u8x16_shr(q1, 4), w);
+            widen32(sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4), w);
             for (int t = 0; t < n_tok; t++) {
                 const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
                 isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_hi));
@@ -515,7 +515,7 @@ static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_fp16(a);
+        const float dw = sm_kern_load_scale(a);
         q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
@@ -532,8 +532,8 @@ static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, 
                 const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
                 isum[t] = wasm_i32x4_add(isum[t], dot32_i16(w, xq));
             }
-            h0 = wasm_u8x16_shr(h0, 2);
-            h1 = wasm_u8x16_shr(h1, 2);
+            h0 = sm_kern_u8x16_shr(h0, 2);
+            h1 = sm_kern_u8x16_shr(h1, 2);
         }
         for (int t = 0; t < n_tok; t++) {
             const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
@@ -654,10 +654,10 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 const v128_t *xq = xb + 8 * j;
                 isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
                 isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, sc[2 * j]);
-                isum = mac_group_widened(isum, wasm_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
-                isum = mac_group_widened(isum, wasm_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -690,10 +690,10 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, lo1, xq + 2, sc[2 * j]);
                 isum = mac_group_widened(isum, hi0, xq + 4, sc[2 * j + 1]);
                 isum = mac_group_widened(isum, hi1, xq + 6, sc[2 * j + 1]);
-                h0 = wasm_u8x16_shr(h0, 2);
-                h1 = wasm_u8x16_shr(h1, 2);
+                h0 = sm_kern_u8x16_shr(h0, 2);
+                h1 = sm_kern_u8x16_shr(h1, 2);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -777,12 +777,12 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 const v128_t *xq = xb + 4 * j;
                 const v128_t lo = RDOT(xq[1], wasm_v128_and(q1, m4),
                                        RDOT(xq[0], wasm_v128_and(q0, m4), zero));
-                const v128_t hi = RDOT(xq[3], wasm_u8x16_shr(q1, 4),
-                                       RDOT(xq[2], wasm_u8x16_shr(q0, 4), zero));
+                const v128_t hi = RDOT(xq[3], sm_kern_u8x16_shr(q1, 4),
+                                       RDOT(xq[2], sm_kern_u8x16_shr(q0, 4), zero));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -850,13 +850,13 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_fp16(a);
+        const float dw = sm_kern_load_scale(a);
         q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
             const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
             const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
-            const v128_t h0 = wasm_u8x16_shr(q0, 4), h1 = wasm_u8x16_shr(q1, 4);
+            const v128_t h0 = sm_kern_u8x16_shr(q0, 4), h1 = sm_kern_u8x16_shr(q1, 4);
             const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
             for (int t = 0; t < n_tok; t++) {
                 const v128_t *xq = xt->xo[t].q + i * (SM_QK_K / 16) + 4 * j;

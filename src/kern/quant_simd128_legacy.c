@@ -39,7 +39,7 @@ enum {
 static void nibbles(const uint8_t *qs, v128_t *lo, v128_t *hi) {
     const v128_t q = wasm_v128_load(qs);
     *lo = wasm_v128_and(q, wasm_i8x16_splat(15));
-    *hi = wasm_u8x16_shr(q, 4);
+    *hi = sm_kern_u8x16_shr(q, 4);
 }
 
 /* The fifth bits of a Q5 block as 0x10 bytes: elements 0-15 (bits 0-15 of qh), 16-31. */
@@ -467,7 +467,7 @@ static inline __attribute__((always_inline)) void gemv_legacy(int64_t n, const u
             if (q4) {
                 const v128_t q = wasm_v128_load(a + Q4_0_QS);
                 lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
-                hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
+                hi = wasm_i8x16_sub(sm_kern_u8x16_shr(q, 4), eight);
             } else {
                 lo = wasm_v128_load(a + Q8_0_QS), hi = wasm_v128_load(a + Q8_0_QS + 16);
             }
@@ -523,7 +523,7 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
         for (int64_t j = 0; j < nb; j++, a += Q4_0_BYTES) {
             const v128_t q = sm_relaxed_lane_order(wasm_v128_load(a + Q4_0_QS));
             const v128_t isum = RDOT(xr[j].lo, wasm_v128_and(q, m4),
-                                     RDOT(xr[j].hi, wasm_u8x16_shr(q, 4), xr[j].neg8sum));
+                                     RDOT(xr[j].hi, sm_kern_u8x16_shr(q, 4), xr[j].neg8sum));
             acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_scale(a) * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);

@@ -758,6 +758,19 @@ static void test_halves_shift(void) {
     }
     CHECK_EQ(bad, 0);
 }
+
+/* Every half bit pattern through the block-scale load of the dot kernels (its subnormal path
+ * avoids subnormal float operands), unaligned, bit for bit against the general conversion. */
+static void test_load_scale(void) {
+    int bad = 0;
+    uint8_t buf[3];
+    for (uint32_t i = 0; i < 65536; i++) {
+        buf[1] = (uint8_t)i, buf[2] = (uint8_t)(i >> 8);
+        const float got = sm_kern_load_scale(buf + 1), want = sm_kern_fp16_to_f32((uint16_t)i);
+        bad += memcmp(&got, &want, sizeof got) != 0;
+    }
+    CHECK_EQ(bad, 0);
+}
 #endif
 
 int main(void) {
@@ -777,6 +790,7 @@ int main(void) {
     test_gemv();
 #ifdef __wasm_simd128__
     test_halves_shift();
+    test_load_scale();
 #endif
     return sm_check_report("test_kern");
 }
