@@ -167,14 +167,12 @@ static inline void sm_kern_halves_to_f32_shift(v128_t h, v128_t *lo, v128_t *hi)
                        wasm_v128_and(su, inf));
 }
 
-/* A block's fp16 scale at any alignment, exactly as sm_kern_load_fp16 but cheaper in the hot loops
- * of the dots (two scalar conversions per 32-element block cost as much as the block's SIMD work
- * did with the general, branching conversion). Finite halves: a normal one gets its exponent
- * rebiased by an integer add; a subnormal one (exponent 0, mantissa m) is read as the normal float
- * 2^-14 + m 2^-24 and 2^-14 subtracted, which is exact. No float operand is ever subnormal: x64
- * takes a microcode assist for each one, and Q6_K files routinely have subnormal super-block
- * scales (d = max|w| / 4096); through a 2^112 multiply of the subnormal float, Q6_K decoding ran
- * at half the speed of Q4_K per weight. Inf/NaN go the general way. */
+/* A K-quant block's fp16 scale at any alignment, exactly as sm_kern_load_fp16, branching only for
+ * Inf/NaN. A normal half gets its exponent rebiased by an integer add; a subnormal one (exponent 0,
+ * mantissa m) is read as the normal float 2^-14 + m 2^-24 and 2^-14 subtracted, which is exact. No
+ * float operand is ever subnormal: x64 takes a microcode assist for each one, and Q6_K files
+ * routinely have subnormal super-block scales (d = max|w| / 4096). Through sm_kern_load_scale_fast
+ * (2^112 times the subnormal float) Q6_K decoding ran at half Q4_K's speed per weight. */
 static inline float sm_kern_load_scale(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
@@ -184,6 +182,21 @@ static inline float sm_kern_load_scale(const uint8_t *p) {
     const float subnormal = sm_kern_bits_f32(em + (113u << 23)) - 0x1p-14f;
     const float f = exp ? normal : subnormal;
     return sm_kern_bits_f32(sm_kern_f32_bits(f) | (uint32_t)(h & 0x8000u) << 16);
+}
+
+/* The legacy types' block-scale load (Q4_0, Q8_0, ...), exactly as sm_kern_load_fp16 but cheaper:
+ * at two conversions per 32-weight block the general one cost as much as the block's SIMD work,
+ * and sm_kern_load_scale's extra operations slowed Q4_0 decoding by a quarter. One float multiply by 2^112 rebiases the exponent of every finite half. A
+ * subnormal half becomes a subnormal float operand, exact but slow on x64 (a microcode assist);
+ * those types' scales are d = max|w| / 8 or / 127 and are subnormal only in all-but-zero blocks.
+ * Inf/NaN go the general way. */
+static inline float sm_kern_load_scale_fast(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, sizeof h);
+    if ((h & 0x7c00u) == 0x7c00u) return sm_kern_fp16_to_f32(h);
+    const uint32_t bits =
+        sm_kern_f32_bits(sm_kern_bits_f32((uint32_t)(h & 0x7fffu) << 13) * 0x1p112f);
+    return sm_kern_bits_f32(bits | (uint32_t)(h & 0x8000u) << 16);
 }
 
 static inline float sm_kern_load_f32(const uint8_t *p) {

@@ -759,15 +759,17 @@ static void test_halves_shift(void) {
     CHECK_EQ(bad, 0);
 }
 
-/* Every half bit pattern through the block-scale load of the dot kernels (its subnormal path
- * avoids subnormal float operands), unaligned, bit for bit against the general conversion. */
+/* Every half bit pattern through the block-scale loads of the dot kernels (the K-quants' avoids
+ * subnormal float operands), unaligned, bit for bit against the general conversion. */
 static void test_load_scale(void) {
     int bad = 0;
     uint8_t buf[3];
     for (uint32_t i = 0; i < 65536; i++) {
         buf[1] = (uint8_t)i, buf[2] = (uint8_t)(i >> 8);
         const float got = sm_kern_load_scale(buf + 1), want = sm_kern_fp16_to_f32((uint16_t)i);
+        const float got_fast = sm_kern_load_scale_fast(buf + 1);
         bad += memcmp(&got, &want, sizeof got) != 0;
+        bad += memcmp(&got_fast, &want, sizeof got) != 0;
     }
     CHECK_EQ(bad, 0);
 }
