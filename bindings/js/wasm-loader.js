@@ -108,6 +108,9 @@ export async function compileWasm(opts = {}) {
  *   a given module or file must then be that build, since its loader script is picked by it)
  * @returns {Promise<any>} the Emscripten module; its smRelaxedSimd says which build it is
  */
+/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node). */
+const WARMUP_ROUNDS = 20;
+
 export async function loadWasm(opts = {}) {
   const variant = opts.variant ?? 'simd';
   checkVariant(variant);
@@ -144,5 +147,7 @@ export async function loadWasm(opts = {}) {
   if (variant === 'mt') config.mainScriptUrlOrBlob = jsUrl.href;
   const mod = await factory(config);
   mod.smRelaxedSimd = relaxed;
+  // a few ms: the matrix kernels get optimized before the first prompt (src/kern/warmup.c)
+  mod._sm_js_warmup(WARMUP_ROUNDS);
   return mod;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sm.h"
+#include "kern/warmup.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten/emscripten.h>
@@ -25,6 +26,7 @@
 void *sm_js_alloc(size_t size);
 void sm_js_free(void *p);
 double sm_js_heap_used(void);
+void sm_js_warmup(int32_t rounds);
 int32_t sm_js_error_code(void);
 const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
@@ -60,6 +62,10 @@ EMSCRIPTEN_KEEPALIVE void sm_js_free(void *p) { free(p); }
 /* Bytes the allocator has handed out and not taken back: what sessions and models really hold,
  * unlike the WASM memory size, which only grows. */
 EMSCRIPTEN_KEEPALIVE double sm_js_heap_used(void) { return (double)mallinfo().uordblks; }
+
+/* The matrix kernels run on tiny buffers so the engine's JIT optimizes them before the first
+ * prompt (kern/warmup.c). */
+EMSCRIPTEN_KEEPALIVE void sm_js_warmup(int32_t rounds) { sm_kern_warmup(rounds); }
 
 EMSCRIPTEN_KEEPALIVE int32_t sm_js_error_code(void) { return last_error.code; }
 

@@ -21,6 +21,7 @@
 #include "kern/quant.h"
 #include "kern/quant_ref.h"
 #include "kern/types.h"
+#include "kern/warmup.h"
 #ifdef __wasm_simd128__
 #include "kern/simd128.h"
 #endif
@@ -790,6 +791,7 @@ int main(void) {
     test_attn_kernels();
     test_gemm();
     test_gemv();
+    sm_kern_warmup(2); /* every kernel on zero blocks: the sanitizers and the checks above watch */
 #ifdef __wasm_simd128__
     test_halves_shift();
     test_load_scale();
