@@ -1,15 +1,48 @@
 /*
- * gemv_k_lab.c — kernel lab for decoding K-quant rows: one Q8_K activation row against a Q4_K
- * weight matrix, as numbered versions beside the scalar reference, each validated against it and
- * timed on a matrix that fits the cache and one that does not.
+ * gemv_k_lab.c — kernel lab for decoding K-quant rows: one Q8_K activation row against a Q4_K or
+ * Q6_K weight matrix, as numbered versions beside the scalar reference. Each version is validated
+ * against the reference (max error relative to the largest output) and timed in GMAC/s. The sizes
+ * are TinyLlama's shapes (n = 2048, and n = 5632 for ffn_down), plus 65536 rows that do not fit
+ * the L3 cache. Weights come either at unit scale or at 1/64 of it ("small"), which makes the
+ * fp16 super-block scales subnormal, as they often are in real files:
+ *   - Q6_K: d = max|w| / 4096, so max|w| < 0.25 suffices;
+ *   - Q4_K: d = max|w| / 945.
  *
- *   v0   sm_kern_gemv_q4_K_simd128 as it was: the activation row widened to i16 once per call, the
- *        weights' nibbles split as bytes and widened (i8x16 shift and mask, four extends per 32
- *        weights), one i32 multiply by the group scale per 16 weights
- *   v1   the nibbles split in i16 lanes straight from the loaded bytes (the even bytes' nibbles
- *        by mask, the odd bytes' by a 16-bit shift), against the activations widened once per
- *        call into their even and odd elements; one i32 multiply per 32-weight group; the block's
- *        i32 lanes summed to one exact integer before the float scale
+ * Q4_K
+ *   v0  the gemv before this lab. The high nibbles come from wasm_u8x16_shr; V8 compiles it on x64
+ *       to a 16-bit shift and a mask it builds at every use (a move, a broadcast and an and).
+ *   v1  sm_kern_gemv_q4_K_simd128: v0 with sm_kern_u8x16_shr (a 16-bit shift and a constant mask).
+ *   v2  v1 with one i32 multiply per 32-weight group: the two 16-weight dots are added first.
+ *   v3  The nibbles are split in i16 lanes straight from the loaded bytes (the even bytes' by mask,
+ *       the odd bytes' by a 16-bit shift). The activations are widened once into their even and
+ *       odd elements. The block's i32 lanes are summed to one integer before the float scale, so
+ *       the lane order is free.
+ *   v4  v3 with per-lane float accumulation.
+ * Q6_K
+ *   v0  the gemv before this lab: the 6-bit values by byte shifts, and d through one multiply by
+ *       2^112 (sm_kern_load_scale_fast), which makes a subnormal half a subnormal float operand.
+ *   v1  sm_kern_gemv_q6_K_simd128: 16-bit shifts whose cross-byte bits the masks drop, and
+ *       sm_kern_load_scale, which never has a subnormal operand.
+ *
+ * Measured 2026-12-06 (third session), Node 20, GMAC/s. First, the earlier version of this lab
+ * (v0 against the byte-shift change alone, three passes):
+ *   - Q4_K: v0 13.3-14.7, v1 14.5-15.7.
+ *   - Q6_K: v0 10.1-10.6, v1 11.6-12.5.
+ * Then this file, three passes in a slow phase of the machine (pass 0; passes 1-2 ran at about
+ * half that speed with the same ranking):
+ *   - Q4_K, unit, 5632 rows: v0 7.8 (warm-up), v1 13.3, v2 13.8, v3 9.8, v4 9.9.
+ *   - Q4_K, unit, 65536 rows: v0 12.0, v1 13.2, v2 13.2.
+ *   - Q6_K, unit, n = 5632: v0 7.7, v1 8.9.
+ *   - Q6_K, small, n = 5632: v0 4.9, v1 9.0 (passes 1-2: 4.2 / 7.4 and 4.0 / 6.6).
+ *   - Q6_K, small, 65536 rows: v0 4.3, v1 7.1.
+ * What that shows:
+ *   - The even/odd split (v3, v4) is slower than v0. V8 widens bytes in one instruction anyway, so
+ *     the split saves nothing.
+ *   - Merging the multiplies (v2) is within noise of v1.
+ * In the engine, TinyLlama Q4_K_M spent as long in the Q6_K gemv as in the Q4_K one for 0.47x the
+ * MACs (node --cpu-prof on smallmind bench). Its ffn_down, attn_v and output are Q6_K, with
+ * subnormal d from the generator's realistic magnitudes. That was the subnormal multiply, which the
+ * "small" rows show.
  *
  * Build and run: bash bench/kernels/run.sh 64 gemv_k
  */
@@ -26,10 +59,31 @@
 
 #include "lab.h"
 
-enum { QK = 256, Q8K_SIZE = 4 + 256 + 32, Q4K_SIZE = 144 };
+enum { QK = 256, Q8K_SIZE = 4 + 256 + 32, Q4K_SIZE = 144, Q6K_SIZE = 210, MAX_N = 16384 };
 
-typedef void (*gemv_fn)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y);
+typedef void (*gemv_fn)(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                        float *y);
 
+/* ---- shared ---------------------------------------------------------------------------------- */
+
+/* The activation row widened to i16, as the engine's gemvs do once per call. */
+static void widen_row(const uint8_t *x, int64_t nb, v128_t *xw) {
+    for (int64_t i = 0; i < nb; i++, x += Q8K_SIZE, xw += QK / 8)
+        for (int k = 0; k < QK / 16; k++) {
+            const v128_t v = wasm_v128_load(x + 4 + 16 * k);
+            xw[2 * k] = wasm_i16x8_extend_low_i8x16(v);
+            xw[2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
+        }
+}
+
+/* isum + scale * (16 bytes q times 16 widened x). */
+static inline v128_t mac16(v128_t isum, v128_t q, const v128_t *xw, int scale) {
+    const v128_t dot = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), xw[0]),
+                                      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), xw[1]));
+    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
+}
+
+/* A Q4_K block's 8 scales and its mins term sum_g m[g] * sum(x in g). */
 static int32_t q4k_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8]) {
     uint32_t u[3], v[4];
     memcpy(u, packed, sizeof u);
@@ -47,186 +101,15 @@ static int32_t q4k_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8
     return msum;
 }
 
-/* The activation row as i16: per 16 elements, [even elements] then [odd elements]. */
-static void split_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xs) {
-    for (int64_t i = 0; i < nb; i++, x += Q8K_SIZE, xs += QK / 8) {
-        for (int k = 0; k < QK / 16; k++) {
-            const v128_t v = wasm_v128_load(x + 4 + 16 * k);
-            xs[2 * k] = wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8);
-            xs[2 * k + 1] = wasm_i16x8_shr(v, 8);
-        }
-    }
-}
+/* ---- Q4_K ------------------------------------------------------------------------------------ */
 
-static void gemv_q4_K_v1(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y) {
+/* v0 (byte shift = 0) and v2 (merged multiplies = 1) */
+static inline __attribute__((always_inline)) void gemv_q4_K_shape(int64_t n, const void *w,
+                                                                  size_t w_stride, int n_rows,
+                                                                  const void *x, float *y,
+                                                                  int merged) {
     const int64_t nb = n / QK;
-    static v128_t xs[16384 / 8];
-    split_q8_K_row(x, nb, xs);
-    const v128_t m4 = wasm_i16x8_splat(15);
-    for (int r = 0; r < n_rows; r++) {
-        float acc = 0.0f, mins = 0.0f;
-        const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
-            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
-            const v128_t *xb = xs + i * (QK / 8);
-            uint8_t sc[8];
-            const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
-            v128_t isum = wasm_i32x4_splat(0);
-            for (int j = 0; j < 4; j++) {
-                const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
-                const v128_t q1 = wasm_v128_load(a + 16 + 32 * j + 16);
-                const v128_t *xl = xb + 8 * j, *xh = xb + 8 * j + 4;
-                v128_t lo = wasm_i32x4_dot_i16x8(wasm_v128_and(q0, m4), xl[0]);
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q0, 8), m4), xl[1]));
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(q1, m4), xl[2]));
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q1, 8), m4), xl[3]));
-                v128_t hi = wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q0, 4), m4), xh[0]);
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q0, 12), xh[1]));
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q1, 4), m4), xh[2]));
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q1, 12), xh[3]));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
-            }
-            acc += sm_kern_load_f32(b) * sm_kern_load_fp16(a) * (float)sm_kern_hsum_i32x4(isum);
-        }
-        y[r] = acc - mins;
-    }
-}
-
-static void gemv_q4_K_v2(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y) {
-    const int64_t nb = n / QK;
-    static v128_t xs[16384 / 8];
-    split_q8_K_row(x, nb, xs);
-    const v128_t m4 = wasm_i16x8_splat(15);
-    for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f); float mins = 0.0f;
-        const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
-            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
-            const v128_t *xb = xs + i * (QK / 8);
-            uint8_t sc[8];
-            const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
-            v128_t isum = wasm_i32x4_splat(0);
-            for (int j = 0; j < 4; j++) {
-                const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
-                const v128_t q1 = wasm_v128_load(a + 16 + 32 * j + 16);
-                const v128_t *xl = xb + 8 * j, *xh = xb + 8 * j + 4;
-                v128_t lo = wasm_i32x4_dot_i16x8(wasm_v128_and(q0, m4), xl[0]);
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q0, 8), m4), xl[1]));
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(q1, m4), xl[2]));
-                lo = wasm_i32x4_add(lo, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q1, 8), m4), xl[3]));
-                v128_t hi = wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q0, 4), m4), xh[0]);
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q0, 12), xh[1]));
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(q1, 4), m4), xh[2]));
-                hi = wasm_i32x4_add(hi, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(q1, 12), xh[3]));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
-            }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_fp16(a));
-        }
-        y[r] = sm_kern_hsum_f32x4(acc) - mins;
-    }
-}
-
-static void gemv_q4_K_v3(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y) {
-    const int64_t nb = n / QK;
-    static v128_t xs[16384 / 8];
-    split_q8_K_row(x, nb, xs);
-    const v128_t m4 = wasm_i16x8_splat(15);
-    for (int r = 0; r < n_rows; r++) {
-        float acc = 0.0f, mins = 0.0f;
-        const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
-            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
-            const v128_t *xb = xs + i * (QK / 8);
-            uint8_t sc[8];
-            const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
-            v128_t isum = wasm_i32x4_splat(0);
-            for (int j = 0; j < 4; j++) {
-                const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
-                const v128_t q1 = wasm_v128_load(a + 16 + 32 * j + 16);
-                const v128_t *xl = xb + 8 * j, *xh = xb + 8 * j + 4;
-                const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(wasm_u16x8_shr(q0, 8), m4);
-                const v128_t l2 = wasm_v128_and(q1, m4), l3 = wasm_v128_and(wasm_u16x8_shr(q1, 8), m4);
-                const v128_t h0 = wasm_v128_and(wasm_u16x8_shr(q0, 4), m4), h1 = wasm_u16x8_shr(q0, 12);
-                const v128_t h2 = wasm_v128_and(wasm_u16x8_shr(q1, 4), m4), h3 = wasm_u16x8_shr(q1, 12);
-                const v128_t lo = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(l0, xl[0]), wasm_i32x4_dot_i16x8(l1, xl[1])),
-                                                 wasm_i32x4_add(wasm_i32x4_dot_i16x8(l2, xl[2]), wasm_i32x4_dot_i16x8(l3, xl[3])));
-                const v128_t hi = wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(h0, xh[0]), wasm_i32x4_dot_i16x8(h1, xh[1])),
-                                                 wasm_i32x4_add(wasm_i32x4_dot_i16x8(h2, xh[2]), wasm_i32x4_dot_i16x8(h3, xh[3])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
-            }
-            acc += sm_kern_load_f32(b) * sm_kern_load_fp16(a) * (float)sm_kern_hsum_i32x4(isum);
-        }
-        y[r] = acc - mins;
-    }
-}
-
-
-/* ---- Q6_K ---------------------------------------------------------------------------------- */
-
-static inline v128_t mac16w(v128_t isum, v128_t q, const v128_t *xw, int scale) {
-    const v128_t dot = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), xw[0]),
-                                      wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), xw[1]));
-    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
-}
-
-static void widen_row(const uint8_t *x, int64_t nb, v128_t *xw) {
-    for (int64_t i = 0; i < nb; i++, x += Q8K_SIZE, xw += QK / 8)
-        for (int k = 0; k < QK / 16; k++) {
-            const v128_t v = wasm_v128_load(x + 4 + 16 * k);
-            xw[2 * k] = wasm_i16x8_extend_low_i8x16(v);
-            xw[2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
-        }
-}
-
-/* v1: the 6-bit values put together with 16-bit shifts whose cross-byte bits the masks drop
- * (each output byte still depends only on the same input byte). */
-static void gemv_q6_K_v1(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y) {
-    const int64_t nb = n / QK;
-    static v128_t xw[16384 / 8];
-    widen_row(x, nb, xw);
-    const v128_t m4 = wasm_i8x16_splat(15), m30 = wasm_i8x16_splat(0x30), off = wasm_i8x16_splat(32);
-    for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += 210) {
-            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
-            const v128_t *xb = xw + i * (QK / 8);
-            const int8_t *sc = (const int8_t *)(a + 192);
-            v128_t isum = wasm_i32x4_splat(0);
-            for (int hk = 0; hk < 4; hk++) {
-                const int h = hk / 2, k = hk % 2, g = 8 * h + k;
-                const v128_t *xq = xb + (128 * h + 16 * k) / 8;
-                const v128_t l0 = wasm_v128_load(a + 64 * h + 16 * k), l1 = wasm_v128_load(a + 64 * h + 16 * k + 32);
-                const v128_t hb = wasm_v128_load(a + 128 + 32 * h + 16 * k);
-                const v128_t q0 = wasm_v128_or(wasm_v128_and(l0, m4), wasm_v128_and(wasm_i16x8_shl(hb, 4), m30));
-                const v128_t q1 = wasm_v128_or(wasm_v128_and(l1, m4), wasm_v128_and(wasm_i16x8_shl(hb, 2), m30));
-                const v128_t q2 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l0, 4), m4), wasm_v128_and(hb, m30));
-                const v128_t q3 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(l1, 4), m4),
-                                               wasm_v128_and(wasm_u16x8_shr(hb, 2), m30));
-                isum = mac16w(isum, wasm_i8x16_sub(q0, off), xq, sc[g]);
-                isum = mac16w(isum, wasm_i8x16_sub(q1, off), xq + 4, sc[g + 2]);
-                isum = mac16w(isum, wasm_i8x16_sub(q2, off), xq + 8, sc[g + 4]);
-                isum = mac16w(isum, wasm_i8x16_sub(q3, off), xq + 12, sc[g + 6]);
-            }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + 208));
-        }
-        y[r] = sm_kern_hsum_f32x4(acc);
-    }
-}
-
-
-/* v4: v0 with the high nibbles taken by a 16-bit shift and the mask (V8 has no byte shift on
- * x64: i8x16.shr_u is a 16-bit shift plus a mask it builds each time). v5: v4 with one i32
- * multiply per 32-weight group (the two 16-weight dots of a group added first). */
-static void gemv_q4_K_v45(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x, float *y, int merge) {
-    const int64_t nb = n / QK;
-    static v128_t xw[16384 / 8];
+    v128_t xw[MAX_N / 8];
     widen_row(x, nb, xw);
     const v128_t m4 = wasm_i8x16_splat(15);
     for (int r = 0; r < n_rows; r++) {
@@ -238,42 +121,152 @@ static void gemv_q4_K_v45(int64_t n, const void *w, size_t w_stride, int n_rows,
             const v128_t *xb = xw + i * (QK / 8);
             uint8_t sc[8];
             const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * (sm_kern_load_fp16(a + 2) * (float)msum);
+            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
             v128_t isum = wasm_i32x4_splat(0);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
                 const v128_t q1 = wasm_v128_load(a + 16 + 32 * j + 16);
                 const v128_t *xq = xb + 8 * j;
-                const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
-                const v128_t h0 = wasm_v128_and(wasm_u16x8_shr(q0, 4), m4), h1 = wasm_v128_and(wasm_u16x8_shr(q1, 4), m4);
-                if (merge) {
-                    const v128_t lo = wasm_i32x4_add(
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(l0), xq[0]),
-                                       wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(l0), xq[1])),
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(l1), xq[2]),
-                                       wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(l1), xq[3])));
-                    const v128_t hi = wasm_i32x4_add(
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(h0), xq[4]),
-                                       wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(h0), xq[5])),
-                        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(h1), xq[6]),
-                                       wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(h1), xq[7])));
+                if (merged) {
+                    const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
+                    const v128_t h0 = sm_kern_u8x16_shr(q0, 4), h1 = sm_kern_u8x16_shr(q1, 4);
+#define DOT16(q, xv)                                                                               \
+    wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(q), (xv)[0]),                 \
+                   wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(q), (xv)[1]))
+                    const v128_t lo = wasm_i32x4_add(DOT16(l0, xq), DOT16(l1, xq + 2));
+                    const v128_t hi = wasm_i32x4_add(DOT16(h0, xq + 4), DOT16(h1, xq + 6));
+#undef DOT16
                     isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
                     isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
                 } else {
-                    isum = mac16w(isum, l0, xq, sc[2 * j]);
-                    isum = mac16w(isum, l1, xq + 2, sc[2 * j]);
-                    isum = mac16w(isum, h0, xq + 4, sc[2 * j + 1]);
-                    isum = mac16w(isum, h1, xq + 6, sc[2 * j + 1]);
+                    isum = mac16(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
+                    isum = mac16(isum, wasm_v128_and(q1, m4), xq + 2, sc[2 * j]);
+                    isum = mac16(isum, wasm_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
+                    isum = mac16(isum, wasm_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
                 }
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
-            acc = sm_kern_acc_scaled(acc, isum, d);
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_fp16(a));
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
     }
 }
-static void gemv_q4_K_v4(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) { gemv_q4_K_v45(n, w, s, nr, x, y, 0); }
-static void gemv_q4_K_v5(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) { gemv_q4_K_v45(n, w, s, nr, x, y, 1); }
+
+static void gemv_q4_K_v0(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    gemv_q4_K_shape(n, w, s, nr, x, y, 0);
+}
+
+static void gemv_q4_K_v2(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    gemv_q4_K_shape(n, w, s, nr, x, y, 1);
+}
+
+/* The activation row as i16: per 16 elements, [even elements] then [odd elements]. */
+static void split_row(const uint8_t *x, int64_t nb, v128_t *xs) {
+    for (int64_t i = 0; i < nb; i++, x += Q8K_SIZE, xs += QK / 8)
+        for (int k = 0; k < QK / 16; k++) {
+            const v128_t v = wasm_v128_load(x + 4 + 16 * k);
+            xs[2 * k] = wasm_i16x8_shr(wasm_i16x8_shl(v, 8), 8);
+            xs[2 * k + 1] = wasm_i16x8_shr(v, 8);
+        }
+}
+
+/* v3 (one integer per block = 1) and v4 (per-lane float = 0) */
+static inline __attribute__((always_inline)) void gemv_q4_K_split(int64_t n, const void *w,
+                                                                  size_t w_stride, int n_rows,
+                                                                  const void *x, float *y,
+                                                                  int block_integer) {
+    const int64_t nb = n / QK;
+    v128_t xs[MAX_N / 8];
+    split_row(x, nb, xs);
+    const v128_t m4 = wasm_i16x8_splat(15);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        float accs = 0.0f, mins = 0.0f;
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
+            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
+            const v128_t *xb = xs + i * (QK / 8);
+            uint8_t sc[8];
+            const int32_t msum = q4k_scales(a + 4, b, sc);
+            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int j = 0; j < 4; j++) {
+                const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
+                const v128_t q1 = wasm_v128_load(a + 16 + 32 * j + 16);
+                const v128_t *xl = xb + 8 * j, *xh = xb + 8 * j + 4;
+#define D(v, xv) wasm_i32x4_dot_i16x8((v), (xv))
+                const v128_t lo = wasm_i32x4_add(
+                    wasm_i32x4_add(D(wasm_v128_and(q0, m4), xl[0]),
+                                   D(wasm_v128_and(wasm_u16x8_shr(q0, 8), m4), xl[1])),
+                    wasm_i32x4_add(D(wasm_v128_and(q1, m4), xl[2]),
+                                   D(wasm_v128_and(wasm_u16x8_shr(q1, 8), m4), xl[3])));
+                const v128_t hi = wasm_i32x4_add(
+                    wasm_i32x4_add(D(wasm_v128_and(wasm_u16x8_shr(q0, 4), m4), xh[0]),
+                                   D(wasm_u16x8_shr(q0, 12), xh[1])),
+                    wasm_i32x4_add(D(wasm_v128_and(wasm_u16x8_shr(q1, 4), m4), xh[2]),
+                                   D(wasm_u16x8_shr(q1, 12), xh[3])));
+#undef D
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
+                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
+            }
+            const float d = sm_kern_load_f32(b) * sm_kern_load_fp16(a);
+            if (block_integer) accs += d * (float)sm_kern_hsum_i32x4(isum);
+            else acc = sm_kern_acc_scaled(acc, isum, d);
+        }
+        y[r] = (block_integer ? accs : sm_kern_hsum_f32x4(acc)) - mins;
+    }
+}
+
+static void gemv_q4_K_v3(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    gemv_q4_K_split(n, w, s, nr, x, y, 1);
+}
+
+static void gemv_q4_K_v4(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    gemv_q4_K_split(n, w, s, nr, x, y, 0);
+}
+
+/* ---- Q6_K ------------------------------------------------------------------------------------ */
+
+static void gemv_q6_K_v0(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                         float *y) {
+    const int64_t nb = n / QK;
+    v128_t xw[MAX_N / 8];
+    widen_row(x, nb, xw);
+    const v128_t m4 = wasm_i8x16_splat(15), m2 = wasm_i8x16_splat(3), off = wasm_i8x16_splat(32);
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += Q6K_SIZE) {
+            const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
+            const v128_t *xb = xw + i * (QK / 8);
+            const int8_t *sc = (const int8_t *)(a + 192);
+            v128_t isum = wasm_i32x4_splat(0);
+            for (int hk = 0; hk < 4; hk++) {
+                const int h = hk / 2, k = hk % 2, g = 8 * h + k;
+                const v128_t *xq = xb + (128 * h + 16 * k) / 8;
+                const v128_t l0 = wasm_v128_load(a + 64 * h + 16 * k);
+                const v128_t l1 = wasm_v128_load(a + 64 * h + 16 * k + 32);
+                const v128_t hb = wasm_v128_load(a + 128 + 32 * h + 16 * k);
+                const v128_t q0 = wasm_v128_or(wasm_v128_and(l0, m4),
+                                               wasm_i8x16_shl(wasm_v128_and(hb, m2), 4));
+                const v128_t q1 = wasm_v128_or(
+                    wasm_v128_and(l1, m4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hb, 2), m2), 4));
+                const v128_t q2 = wasm_v128_or(
+                    wasm_u8x16_shr(l0, 4), wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(hb, 4), m2), 4));
+                const v128_t q3 =
+                    wasm_v128_or(wasm_u8x16_shr(l1, 4), wasm_i8x16_shl(wasm_u8x16_shr(hb, 6), 4));
+                isum = mac16(isum, wasm_i8x16_sub(q0, off), xq, sc[g]);
+                isum = mac16(isum, wasm_i8x16_sub(q1, off), xq + 4, sc[g + 2]);
+                isum = mac16(isum, wasm_i8x16_sub(q2, off), xq + 8, sc[g + 4]);
+                isum = mac16(isum, wasm_i8x16_sub(q3, off), xq + 12, sc[g + 6]);
+            }
+            acc = sm_kern_acc_scaled(acc, isum,
+                                     sm_kern_load_f32(b) * sm_kern_load_scale_fast(a + 208));
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+
+/* ---- driver ---------------------------------------------------------------------------------- */
 
 static float max_err(const float *y, const float *yr, int rows) {
     float scale = 0.0f, err = 0.0f;
@@ -282,21 +275,24 @@ static float max_err(const float *y, const float *yr, int rows) {
     return err;
 }
 
-static void run(int pass, int32_t type, int64_t n, int rows, const gemv_fn *versions, int n_versions) {
+static void run(int pass, int32_t type, int64_t n, int rows, float w_scale, const gemv_fn *versions,
+                int n_versions) {
     const size_t w_row = sm_kern_row_size(type, n), x_row = sm_kern_row_size(SM_TYPE_Q8_K, n);
     uint8_t *w = malloc(w_row * rows), *x = malloc(x_row);
     float *row = malloc(n * sizeof *row);
     for (int r = 0; r < rows; r++) {
-        for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
+        for (int64_t i = 0; i < n; i++) row[i] = lab_rnd() * w_scale;
         sm_kern_quantizer_ref(type)(row, w + (size_t)r * w_row, n);
     }
     for (int64_t i = 0; i < n; i++) row[i] = lab_rnd();
     sm_kern_quantize_row_q8_K_ref(row, x, n);
     float *yr = malloc(rows * sizeof *yr), *y = malloc(rows * sizeof *y);
-    for (int r = 0; r < rows; r++) yr[r] = sm_kern_traits_ref(type)->vec_dot(n, w + (size_t)r * w_row, x);
-    printf("{\"pass\":%d,\"type\":\"%s\",\"n\":%d,\"rows\":%d,\"mb\":%.1f", pass, sm_kern_traits_ref(type)->name, (int)n,
-           rows, w_row * rows / 1048576.0);
-    const int reps = rows > 10000 ? 3 : rows > 1000 ? 20 : 400;
+    for (int r = 0; r < rows; r++)
+        yr[r] = sm_kern_traits_ref(type)->vec_dot(n, w + (size_t)r * w_row, x);
+    printf("{\"pass\":%d,\"type\":\"%s\",\"weights\":\"%s\",\"n\":%d,\"rows\":%d,\"mb\":%.1f", pass,
+           sm_kern_traits_ref(type)->name, w_scale < 1.0f ? "small" : "unit", (int)n, rows,
+           w_row * rows / 1048576.0);
+    const int reps = rows > 10000 ? 3 : 20;
     for (int v = 0; v < n_versions; v++) {
         double best = 1e30;
         for (int k = 0; k < 3; k++) {
@@ -313,14 +309,18 @@ static void run(int pass, int32_t type, int64_t n, int rows, const gemv_fn *vers
 
 int main(int argc, char **argv) {
     const int passes = argc > 1 ? atoi(argv[1]) : 2;
-    const int row_counts[2] = {5632, 65536};
-    const gemv_fn q4[] = {sm_kern_gemv_q4_K_simd128, gemv_q4_K_v1, gemv_q4_K_v2, gemv_q4_K_v3, gemv_q4_K_v4, gemv_q4_K_v5};
-    const gemv_fn q6[] = {sm_kern_gemv_q6_K_simd128, gemv_q6_K_v1};
-    for (int pass = 0; pass < passes; pass++)
-        for (int si = 0; si < 2; si++) {
-            run(pass, SM_TYPE_Q4_K, 2048, row_counts[si], q4, sizeof q4 / sizeof q4[0]);
-            run(pass, SM_TYPE_Q6_K, 2048, row_counts[si], q6, sizeof q6 / sizeof q6[0]);
-            run(pass, SM_TYPE_Q6_K, 5632, 2048, q6, sizeof q6 / sizeof q6[0]);
-        }
+    const gemv_fn q4[] = {gemv_q4_K_v0, sm_kern_gemv_q4_K_simd128, gemv_q4_K_v2, gemv_q4_K_v3,
+                          gemv_q4_K_v4};
+    const gemv_fn q6[] = {gemv_q6_K_v0, sm_kern_gemv_q6_K_simd128};
+    const int n4 = sizeof q4 / sizeof q4[0], n6 = sizeof q6 / sizeof q6[0];
+    for (int pass = 0; pass < passes; pass++) {
+        run(pass, SM_TYPE_Q4_K, 2048, 5632, 1.0f, q4, n4);
+        run(pass, SM_TYPE_Q4_K, 2048, 5632, 1.0f / 64, q4, n4);
+        run(pass, SM_TYPE_Q4_K, 2048, 65536, 1.0f, q4, n4);
+        run(pass, SM_TYPE_Q6_K, 2048, 5632, 1.0f, q6, n6);
+        run(pass, SM_TYPE_Q6_K, 5632, 2048, 1.0f, q6, n6);
+        run(pass, SM_TYPE_Q6_K, 5632, 2048, 1.0f / 64, q6, n6);
+        run(pass, SM_TYPE_Q6_K, 2048, 65536, 1.0f / 64, q6, n6);
+    }
     return 0;
 }

@@ -3,6 +3,7 @@
 # under Node, each printing JSON lines of numbered versions beside the scalar reference:
 #   gemm_lab   prefill tiles (twice, tile widths 4 and 8 for Q4_0/Q8_0), all gemm types
 #   dot_lab    decode block loops (Q4_0, Q8_0)
+#   gemv_k_lab decode gemvs of the K-quants (Q4_K, Q6_K), with subnormal scales too
 #   lanes_lab  the token-lane summation order (Q4_0), kept as a measured negative result
 #   ops_lab    row operations (rmsnorm, softmax, SiLU/GELU, RoPE, exp, ...)
 # Usage: bash bench/kernels/run.sh [--browser] [n_tok=64] [lab ...]   (default: all labs)
@@ -17,7 +18,7 @@ BROWSER=0
 if [ "${1:-}" = --browser ]; then BROWSER=1; OUT=$OUT/web; shift; fi
 N_TOK=${1:-64}
 shift || true
-LABS=${*:-gemm dot lanes ops}
+LABS=${*:-gemm dot gemv_k lanes ops}
 mkdir -p "$OUT"
 KERN=$(ls src/kern/*.c)
 build() { # name extra-flags...
@@ -47,6 +48,6 @@ for lab in $LABS; do
   gemv_k) build gemv_k_lab && lab gemv_k_lab 3 | sed 's/^{/{"lab":"gemv_k",/' ;;
   lanes) build lanes_lab && lab lanes_lab 3 | sed 's/^{/{"lab":"lanes",/' ;;
   ops) build ops_lab && lab ops_lab | sed 's/^{/{"lab":"ops",/' ;;
-  *) echo "unknown lab: $lab (gemm, dot, lanes, ops)" >&2; exit 2 ;;
+  *) echo "unknown lab: $lab (gemm, dot, gemv_k, lanes, ops)" >&2; exit 2 ;;
   esac
 done
