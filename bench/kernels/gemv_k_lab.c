@@ -20,9 +20,9 @@
  *   v4  v3 with per-lane float accumulation.
  * Q6_K
  *   v0  the gemv before this lab: the 6-bit values by byte shifts, and d through one multiply by
- *       2^112 (sm_kern_load_scale_fast), which makes a subnormal half a subnormal float operand.
+ *       2^112 (sm_kern_load_scale), which makes a subnormal half a subnormal float operand.
  *   v1  sm_kern_gemv_q6_K_simd128: 16-bit shifts whose cross-byte bits the masks drop, and
- *       sm_kern_load_scale, which never has a subnormal operand.
+ *       sm_kern_load_scale_k, which never has a subnormal operand.
  *
  * Measured 2026-12-06 (third session), Node 20, GMAC/s. First, the earlier version of this lab
  * (v0 against the byte-shift change alone, three passes):
@@ -103,6 +103,12 @@ static int32_t q4k_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8
 
 /* ---- Q4_K ------------------------------------------------------------------------------------ */
 
+/* A Q4_K block's scales into sc, and its mins term d_x * dmin * sum_g m[g] * sum(x in g) with the
+ * engine's float operations. */
+static float q4k_block_start(const uint8_t *a, const uint8_t *b, uint8_t sc[8]) {
+    return sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)q4k_scales(a + 4, b, sc);
+}
+
 /* v0 (byte shift = 0) and v2 (merged multiplies = 1) */
 static inline __attribute__((always_inline)) void gemv_q4_K_shape(int64_t n, const void *w,
                                                                   size_t w_stride, int n_rows,
@@ -120,8 +126,7 @@ static inline __attribute__((always_inline)) void gemv_q4_K_shape(int64_t n, con
             const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
             const v128_t *xb = xw + i * (QK / 8);
             uint8_t sc[8];
-            const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
+            mins += q4k_block_start(a, b, sc);
             v128_t isum = wasm_i32x4_splat(0);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
@@ -186,8 +191,7 @@ static inline __attribute__((always_inline)) void gemv_q4_K_split(int64_t n, con
             const uint8_t *b = (const uint8_t *)x + i * Q8K_SIZE;
             const v128_t *xb = xs + i * (QK / 8);
             uint8_t sc[8];
-            const int32_t msum = q4k_scales(a + 4, b, sc);
-            mins += sm_kern_load_f32(b) * sm_kern_load_fp16(a + 2) * (float)msum;
+            mins += q4k_block_start(a, b, sc);
             v128_t isum = wasm_i32x4_splat(0);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = wasm_v128_load(a + 16 + 32 * j);
@@ -260,7 +264,7 @@ static void gemv_q6_K_v0(int64_t n, const void *w, size_t w_stride, int n_rows, 
                 isum = mac16(isum, wasm_i8x16_sub(q3, off), xq + 12, sc[g + 6]);
             }
             acc = sm_kern_acc_scaled(acc, isum,
-                                     sm_kern_load_f32(b) * sm_kern_load_scale_fast(a + 208));
+                                     sm_kern_load_f32(b) * sm_kern_load_scale(a + 208));
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }

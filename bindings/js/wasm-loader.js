@@ -99,6 +99,9 @@ export async function compileWasm(opts = {}) {
   return WebAssembly.compile(/** @type {BufferSource} */ (await readWasmBytes(url)));
 }
 
+/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node). */
+const WARMUP_ROUNDS = 20;
+
 /**
  * @param {{variant?: 'simd' | 'mt', relaxedSimd?: boolean, wasmUrl?: string | URL, assetsBase?: string | URL,
  *   wasmModule?: WebAssembly.Module, wasmFactory?: Function}} [opts] wasmModule: an already
@@ -108,9 +111,6 @@ export async function compileWasm(opts = {}) {
  *   a given module or file must then be that build, since its loader script is picked by it)
  * @returns {Promise<any>} the Emscripten module; its smRelaxedSimd says which build it is
  */
-/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node). */
-const WARMUP_ROUNDS = 20;
-
 export async function loadWasm(opts = {}) {
   const variant = opts.variant ?? 'simd';
   checkVariant(variant);

@@ -123,7 +123,7 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
             wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(m), wasm_v128_load(b + Q8K_BSUMS)),
             wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(m),
                                  wasm_v128_load(b + Q8K_BSUMS + 16)));
-        mins += dx * sm_kern_load_scale(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
+        mins += dx * sm_kern_load_scale_k(a + Q2K_DMIN) * (float)sm_kern_hsum_i32x4(msum);
         v128_t isum = wasm_i32x4_splat(0);
         for (int h = 0; h < 2; h++) {
             /* shifted down 2 bits per j, so the shifts stay constant */
@@ -138,7 +138,7 @@ float sm_kern_vec_dot_q2_K_simd128(int64_t n, const void *w, const void *x) {
                 q1 = sm_kern_u8x16_shr(q1, 2);
             }
         }
-        const float d = dx * sm_kern_load_scale(a + Q2K_D);
+        const float d = dx * sm_kern_load_scale_k(a + Q2K_D);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -194,7 +194,7 @@ float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
                 hm1 = sm_kern_u8x16_shr(hm1, 1);
             }
         }
-        const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a + Q3K_D);
+        const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q3K_D);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc);
@@ -211,7 +211,7 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
         const float dx = sm_kern_load_f32(b);
         uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q4K_SCALES, b, sc);
-        mins += dx * sm_kern_load_scale(a + Q4K_DMIN) * (float)msum;
+        mins += dx * sm_kern_load_scale_k(a + Q4K_DMIN) * (float)msum;
         v128_t isum = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
@@ -222,7 +222,7 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, sm_kern_u8x16_shr(q0, 4), xq + 32, sc[2 * j + 1]);
             isum = mac_group(isum, sm_kern_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
         }
-        const float d = dx * sm_kern_load_scale(a);
+        const float d = dx * sm_kern_load_scale_k(a);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -247,7 +247,7 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
         const float dx = sm_kern_load_f32(b);
         uint8_t sc[8];
         const int32_t msum = q45_scales(a + Q5K_SCALES, b, sc);
-        mins += dx * sm_kern_load_scale(a + Q5K_DMIN) * (float)msum;
+        mins += dx * sm_kern_load_scale_k(a + Q5K_DMIN) * (float)msum;
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         v128_t isum = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
@@ -262,7 +262,7 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
             h0 = sm_kern_u8x16_shr(h0, 2);
             h1 = sm_kern_u8x16_shr(h1, 2);
         }
-        const float d = dx * sm_kern_load_scale(a);
+        const float d = dx * sm_kern_load_scale_k(a);
         acc = sm_kern_acc_scaled(acc, isum, d);
     }
     return sm_kern_hsum_f32x4(acc) - mins;
@@ -312,7 +312,7 @@ float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, q2, xq + 64, sc[g + 4]);
             isum = mac_group(isum, q3, xq + 96, sc[g + 6]);
         }
-        acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
+        acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
     }
     return sm_kern_hsum_f32x4(acc);
 }
@@ -331,7 +331,7 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
     const v128_t m4 = wasm_i8x16_splat(15);
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_K);
-        const float d = sm_kern_load_scale(a), dmin = sm_kern_load_scale(a + Q4K_DMIN);
+        const float d = sm_kern_load_scale_k(a), dmin = sm_kern_load_scale_k(a + Q4K_DMIN);
         for (int j = 0; j < 4; j++) {
             int sc0, m0, sc1, m1;
             sm_kern_q4k_scale_min(2 * j, a + Q4K_SCALES, &sc0, &m0);
@@ -350,7 +350,7 @@ void sm_kern_to_float_q4_K_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q5_K_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_K);
-        const float d = sm_kern_load_scale(a), dmin = sm_kern_load_scale(a + Q5K_DMIN);
+        const float d = sm_kern_load_scale_k(a), dmin = sm_kern_load_scale_k(a + Q5K_DMIN);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
             int sc0, m0, sc1, m1;
@@ -372,7 +372,7 @@ void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK_K; i++, y += SM_QK_K) {
         const uint8_t *a = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q6_K);
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
-        const float d = sm_kern_load_scale(a + Q6K_D);
+        const float d = sm_kern_load_scale_k(a + Q6K_D);
         for (int h = 0; h < 2; h++) {
             for (int k = 0; k < 2; k++) {
                 const int g = 8 * h + k;
@@ -437,7 +437,7 @@ static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
 static inline __attribute__((always_inline)) void q45_tile_block_start(
     const uint8_t *a, size_t dmin_off, size_t scales_off, const uint8_t *b, size_t x_stride,
     int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
-    const float dmin = sm_kern_load_scale(a + dmin_off);
+    const float dmin = sm_kern_load_scale_k(a + dmin_off);
     for (int t = 0; t < n_tok; t++) {
         const uint8_t *bt = b + (size_t)t * x_stride;
         const int32_t msum = q45_scales(a + scales_off, bt, sc);
@@ -460,7 +460,7 @@ static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_scale(a);
+        const float dw = sm_kern_load_scale_k(a);
         q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
@@ -515,7 +515,7 @@ static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, 
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_scale(a);
+        const float dw = sm_kern_load_scale_k(a);
         q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
@@ -590,7 +590,7 @@ static inline __attribute__((always_inline)) void q6_K_row_x_tokens(int64_t nb, 
             q6_group_x_tokens(q2, sc[g + 4], xq + 64, x_stride, n_tok, isum);
             q6_group_x_tokens(q3, sc[g + 6], xq + 96, x_stride, n_tok, isum);
         }
-        const float dw = sm_kern_load_scale(a + Q6K_D);
+        const float dw = sm_kern_load_scale_k(a + Q6K_D);
         for (int t = 0; t < n_tok; t++) {
             const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
             acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
@@ -657,7 +657,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
                 isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -693,7 +693,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 h0 = sm_kern_u8x16_shr(h0, 2);
                 h1 = sm_kern_u8x16_shr(h1, 2);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -724,7 +724,7 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, q2, xq + 8, sc[g + 4]);
                 isum = mac_group_widened(isum, q3, xq + 12, sc[g + 6]);
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -782,7 +782,7 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale(a);
+            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -819,7 +819,7 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, wasm_i32x4_splat(sc[g + 4])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, wasm_i32x4_splat(sc[g + 6])));
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale(a + Q6K_D));
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -850,7 +850,7 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
         v128_t isum[4];
-        const float dw = sm_kern_load_scale(a);
+        const float dw = sm_kern_load_scale_k(a);
         q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
@@ -902,7 +902,7 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
                 }
             }
         }
-        const float dw = sm_kern_load_scale(a + Q6K_D);
+        const float dw = sm_kern_load_scale_k(a + Q6K_D);
         for (int t = 0; t < n_tok; t++) {
             const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
             acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);

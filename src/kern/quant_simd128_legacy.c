@@ -68,7 +68,7 @@ void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n) {
     const v128_t eight = wasm_i8x16_splat(8);
     for (int64_t i = 0; i < n / SM_QK4_0; i++, y += SM_QK4_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
         v128_t lo, hi;
         nibbles(b + Q4_0_QS, &lo, &hi);
         sm_kern_store_i8x16_f32(y, wasm_i8x16_sub(lo, eight), d);
@@ -80,8 +80,8 @@ void sm_kern_to_float_q4_0_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q4_1_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK4_1; i++, y += SM_QK4_1) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q4_1);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
-        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale_fast(b + Q4_1_M));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale(b + Q4_1_M));
         v128_t lo, hi;
         nibbles(b + Q4_1_QS, &lo, &hi);
         sm_kern_store_i8x16_f32_add(y, lo, d, m);
@@ -94,7 +94,7 @@ void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n) {
     const v128_t sixteen = wasm_i8x16_splat(16);
     for (int64_t i = 0; i < n / SM_QK5_0; i++, y += SM_QK5_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
         v128_t lo, hi, h_lo, h_hi;
         nibbles(b + Q5_0_QS, &lo, &hi);
         fifth_bits(b + Q5_0_QH, &h_lo, &h_hi);
@@ -107,8 +107,8 @@ void sm_kern_to_float_q5_0_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q5_1_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK5_1; i++, y += SM_QK5_1) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q5_1);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
-        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale_fast(b + Q5_1_M));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
+        const v128_t m = wasm_f32x4_splat(sm_kern_load_scale(b + Q5_1_M));
         v128_t lo, hi, h_lo, h_hi;
         nibbles(b + Q5_1_QS, &lo, &hi);
         fifth_bits(b + Q5_1_QH, &h_lo, &h_hi);
@@ -121,7 +121,7 @@ void sm_kern_to_float_q5_1_simd128(const void *x, float *y, int64_t n) {
 void sm_kern_to_float_q8_0_simd128(const void *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n / SM_QK8_0; i++, y += SM_QK8_0) {
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_0);
-        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
+        const v128_t d = wasm_f32x4_splat(sm_kern_load_scale(b));
         sm_kern_store_i8x16_f32(y, wasm_v128_load(b + Q8_0_QS), d);
         sm_kern_store_i8x16_f32(y + 16, wasm_v128_load(b + Q8_0_QS + 16), d);
     }
@@ -228,7 +228,7 @@ float sm_kern_vec_dot_q4_0_simd128(int64_t n, const void *w, const void *x) {
     const uint8_t *a = w, *b = x;
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < n / SM_QK4_0; i++, a += Q4_0_BYTES, b += Q8_0_BYTES) {
-        const float d = sm_kern_load_scale_fast(a) * sm_kern_load_scale_fast(b);
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
         acc = sm_kern_acc_scaled(acc, isum_q4_0(a, b), d);
     }
     return sm_kern_hsum_f32x4(acc);
@@ -240,9 +240,9 @@ float sm_kern_vec_dot_q4_1_simd128(int64_t n, const void *w, const void *x) {
     v128_t acc = wasm_f32x4_splat(0.0f);
     float mins = 0.0f;
     for (int64_t i = 0; i < n / SM_QK4_1; i++, a += Q4_1_BYTES, b += Q8_1_BYTES) {
-        const float d = sm_kern_load_scale_fast(a) * sm_kern_load_scale_fast(b);
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
         acc = sm_kern_acc_scaled(acc, isum_q4_1(a, b), d);
-        mins += sm_kern_load_scale_fast(a + Q4_1_M) * sm_kern_load_scale_fast(b + Q8_1_S);
+        mins += sm_kern_load_scale(a + Q4_1_M) * sm_kern_load_scale(b + Q8_1_S);
     }
     return sm_kern_hsum_f32x4(acc) + mins;
 }
@@ -252,7 +252,7 @@ float sm_kern_vec_dot_q5_0_simd128(int64_t n, const void *w, const void *x) {
     const uint8_t *a = w, *b = x;
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < n / SM_QK5_0; i++, a += Q5_0_BYTES, b += Q8_0_BYTES) {
-        const float d = sm_kern_load_scale_fast(a) * sm_kern_load_scale_fast(b);
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
         acc = sm_kern_acc_scaled(acc, isum_q5_0(a, b), d);
     }
     return sm_kern_hsum_f32x4(acc);
@@ -264,9 +264,9 @@ float sm_kern_vec_dot_q5_1_simd128(int64_t n, const void *w, const void *x) {
     v128_t acc = wasm_f32x4_splat(0.0f);
     float mins = 0.0f;
     for (int64_t i = 0; i < n / SM_QK5_1; i++, a += Q5_1_BYTES, b += Q8_1_BYTES) {
-        const float d = sm_kern_load_scale_fast(a) * sm_kern_load_scale_fast(b);
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
         acc = sm_kern_acc_scaled(acc, isum_q5_1(a, b), d);
-        mins += sm_kern_load_scale_fast(a + Q5_1_M) * sm_kern_load_scale_fast(b + Q8_1_S);
+        mins += sm_kern_load_scale(a + Q5_1_M) * sm_kern_load_scale(b + Q8_1_S);
     }
     return sm_kern_hsum_f32x4(acc) + mins;
 }
@@ -276,7 +276,7 @@ float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
     const uint8_t *a = w, *b = x;
     v128_t acc = wasm_f32x4_splat(0.0f);
     for (int64_t i = 0; i < n / SM_QK8_0; i++, a += Q8_0_BYTES, b += Q8_0_BYTES) {
-        const float d = sm_kern_load_scale_fast(a) * sm_kern_load_scale_fast(b);
+        const float d = sm_kern_load_scale(a) * sm_kern_load_scale(b);
         acc = sm_kern_acc_scaled(acc, isum_q8_0(a, b), d);
     }
     return sm_kern_hsum_f32x4(acc);
@@ -311,7 +311,7 @@ static void widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, x
             c->q[t][j][1] = wasm_i16x8_extend_high_i8x16(x0);
             c->q[t][j][2] = wasm_i16x8_extend_low_i8x16(x1);
             c->q[t][j][3] = wasm_i16x8_extend_high_i8x16(x1);
-            c->d[t][j] = wasm_f32x4_splat(sm_kern_load_scale_fast(b));
+            c->d[t][j] = wasm_f32x4_splat(sm_kern_load_scale(b));
         }
 }
 
@@ -332,12 +332,12 @@ static inline w_block16 unpack_q4_0(const uint8_t *a) {
     const v128_t eight = wasm_i8x16_splat(8);
     v128_t lo, hi;
     nibbles(a + Q4_0_QS, &lo, &hi);
-    return widen_block(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), sm_kern_load_scale_fast(a));
+    return widen_block(wasm_i8x16_sub(lo, eight), wasm_i8x16_sub(hi, eight), sm_kern_load_scale(a));
 }
 
 static inline w_block16 unpack_q8_0(const uint8_t *a) {
     return widen_block(wasm_v128_load(a + Q8_0_QS), wasm_v128_load(a + Q8_0_QS + 16),
-                       sm_kern_load_scale_fast(a));
+                       sm_kern_load_scale(a));
 }
 
 /* acc + (the block's exact integer dot) * (d_w * d_x): the vec_dot's per-block operations (the
@@ -434,7 +434,7 @@ static void widen_q8_0_row(const uint8_t *x, int64_t nb, x16_block *xw, float *d
         const v128_t x0 = wasm_v128_load(x + Q8_0_QS), x1 = wasm_v128_load(x + Q8_0_QS + 16);
         xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
         xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
-        dx[j] = sm_kern_load_scale_fast(x);
+        dx[j] = sm_kern_load_scale(x);
     }
 }
 
@@ -472,7 +472,7 @@ static inline __attribute__((always_inline)) void gemv_legacy(int64_t n, const u
                 lo = wasm_v128_load(a + Q8_0_QS), hi = wasm_v128_load(a + Q8_0_QS + 16);
             }
             acc = sm_kern_acc_scaled(acc, block_dot_widened(lo, hi, &xw[j]),
-                                     sm_kern_load_scale_fast(a) * dx[j]);
+                                     sm_kern_load_scale(a) * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -515,7 +515,7 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
         xr[j].lo = sm_relaxed_lane_order(wasm_v128_load(b + Q8_0_QS));
         xr[j].hi = sm_relaxed_lane_order(wasm_v128_load(b + Q8_0_QS + 16));
         xr[j].neg8sum = wasm_i32x4_sub(zero, RDOT(xr[j].lo, eight, RDOT(xr[j].hi, eight, zero)));
-        dx[j] = sm_kern_load_scale_fast(b);
+        dx[j] = sm_kern_load_scale(b);
     }
     for (int r = 0; r < n_rows; r++) {
         const uint8_t *a = (const uint8_t *)w + (size_t)r * w_stride;
@@ -524,7 +524,7 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
             const v128_t q = sm_relaxed_lane_order(wasm_v128_load(a + Q4_0_QS));
             const v128_t isum = RDOT(xr[j].lo, wasm_v128_and(q, m4),
                                      RDOT(xr[j].hi, sm_kern_u8x16_shr(q, 4), xr[j].neg8sum));
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_scale_fast(a) * dx[j]);
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_scale(a) * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }

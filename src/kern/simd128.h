@@ -171,9 +171,9 @@ static inline void sm_kern_halves_to_f32_shift(v128_t h, v128_t *lo, v128_t *hi)
  * Inf/NaN. A normal half gets its exponent rebiased by an integer add; a subnormal one (exponent 0,
  * mantissa m) is read as the normal float 2^-14 + m 2^-24 and 2^-14 subtracted, which is exact. No
  * float operand is ever subnormal: x64 takes a microcode assist for each one, and Q6_K files
- * routinely have subnormal super-block scales (d = max|w| / 4096). Through sm_kern_load_scale_fast
+ * routinely have subnormal super-block scales (d = max|w| / 4096). Through sm_kern_load_scale
  * (2^112 times the subnormal float) Q6_K decoding ran at half Q4_K's speed per weight. */
-static inline float sm_kern_load_scale(const uint8_t *p) {
+static inline float sm_kern_load_scale_k(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
     const uint32_t exp = h & 0x7c00u, em = (uint32_t)(h & 0x7fffu) << 13;
@@ -186,11 +186,12 @@ static inline float sm_kern_load_scale(const uint8_t *p) {
 
 /* The legacy types' block-scale load (Q4_0, Q8_0, ...), exactly as sm_kern_load_fp16 but cheaper:
  * at two conversions per 32-weight block the general one cost as much as the block's SIMD work,
- * and sm_kern_load_scale's extra operations slowed Q4_0 decoding by a quarter. One float multiply by 2^112 rebiases the exponent of every finite half. A
- * subnormal half becomes a subnormal float operand, exact but slow on x64 (a microcode assist);
- * those types' scales are d = max|w| / 8 or / 127 and are subnormal only in all-but-zero blocks.
- * Inf/NaN go the general way. */
-static inline float sm_kern_load_scale_fast(const uint8_t *p) {
+ * and sm_kern_load_scale_k's extra operations slowed Q4_0 decoding by a quarter. One float
+ * multiply by 2^112 rebiases the exponent of every finite half. A subnormal half becomes a
+ * subnormal float operand, exact but slow on x64 (a microcode assist); those types' scales
+ * (d = max|w| / 8 or / 127) are subnormal only in blocks whose largest weight is below about
+ * 0.0005 (Q4_0) or 0.008 (Q8_0). Inf/NaN go the general way. */
+static inline float sm_kern_load_scale(const uint8_t *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
     if ((h & 0x7c00u) == 0x7c00u) return sm_kern_fp16_to_f32(h);
