@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run.sh — builds the kernel labs with the engine's kernel sources (WASM SIMD128) and runs them
 # under Node, each printing JSON lines of numbered versions beside the scalar reference:
-#   gemm_lab   prefill tiles (twice, tile widths 4 and 8 for Q4_0/Q8_0), all gemm types
+#   gemm_lab   prefill tiles (twice, tile widths 4 and 8 for Q4_0/Q8_0), all gemm types, and a
+#              Q4_0/Q8_0 tile that orders its float work differently (v2)
 #   dot_lab    decode block loops (Q4_0, Q8_0)
 #   gemv_k_lab decode gemvs of the K-quants (Q4_K, Q6_K), with subnormal scales too
 #   lanes_lab  the token-lane summation order (Q4_0), kept as a measured negative result

@@ -284,8 +284,9 @@ float sm_kern_vec_dot_q8_0_simd128(int64_t n, const void *w, const void *x) {
 
 /* ---- tiles of dots (prefill and decode) ----------------------------------------------------- */
 
-/* Tokens per tile. 8 measured faster than 4 (bench/kernels: 1.46x vs 1.29x the vec_dot loop for
- * Q4_0 in the same run); the lab rebuilds with -DSM_GEMM_TILE=4 to compare. */
+/* Tokens per tile. 8 measured faster than 4 (bench/kernels, Q4_0, same run: 22.4 vs 17.4 GMAC/s,
+ * and 1.46x vs 1.29x the vec_dot loop before the token loop below); the lab rebuilds with
+ * -DSM_GEMM_TILE=4 to compare. */
 #ifndef SM_GEMM_TILE
 #define SM_GEMM_TILE 8
 #endif
@@ -298,8 +299,8 @@ enum { CHUNK_BLOCKS = 16, MAX_TILE_ROWS = 16 };
 /* A tile's activations for one chunk of blocks: 32 values as four i16x8, and d_x as f32 in all
  * four lanes (splat(d_w) * d lanes are d_w * d_x exactly, one multiply with a memory operand). */
 typedef struct x_chunk {
-    v128_t q[SM_GEMM_TILE][CHUNK_BLOCKS][4];
-    v128_t d[SM_GEMM_TILE][CHUNK_BLOCKS];
+    v128_t q[CHUNK_BLOCKS][SM_GEMM_TILE][4]; /* block-major: a pass's tokens are adjacent */
+    v128_t d[CHUNK_BLOCKS][SM_GEMM_TILE];
 } x_chunk;
 
 static void widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, x_chunk *c) {
@@ -307,11 +308,11 @@ static void widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, x
         for (int j = 0; j < nbc; j++) {
             const uint8_t *b = x + (size_t)t * x_stride + (size_t)j * Q8_0_BYTES;
             const v128_t x0 = wasm_v128_load(b + Q8_0_QS), x1 = wasm_v128_load(b + Q8_0_QS + 16);
-            c->q[t][j][0] = wasm_i16x8_extend_low_i8x16(x0);
-            c->q[t][j][1] = wasm_i16x8_extend_high_i8x16(x0);
-            c->q[t][j][2] = wasm_i16x8_extend_low_i8x16(x1);
-            c->q[t][j][3] = wasm_i16x8_extend_high_i8x16(x1);
-            c->d[t][j] = wasm_f32x4_splat(sm_kern_load_scale(b));
+            c->q[j][t][0] = wasm_i16x8_extend_low_i8x16(x0);
+            c->q[j][t][1] = wasm_i16x8_extend_high_i8x16(x0);
+            c->q[j][t][2] = wasm_i16x8_extend_low_i8x16(x1);
+            c->q[j][t][3] = wasm_i16x8_extend_high_i8x16(x1);
+            c->d[j][t] = wasm_f32x4_splat(sm_kern_load_scale(b));
         }
 }
 
@@ -351,19 +352,27 @@ static inline v128_t block_acc(v128_t acc, const w_block16 *wb, const v128_t xq[
                                               wasm_f32x4_mul(wb->d, dx)));
 }
 
-/* One weight row's chunk of nbc blocks against n_tok (1-8) tokens, continuing the row's running
- * sums acc[0..n_tok); `q4` picks the weight type (a constant after inlining, so each caller gets
- * its own straight-line loop with the sums in registers). */
+/* Tokens per pass of the token loop below, which must stay a loop in the WASM: V8 loads every
+ * operand of a basic block up front, so a block body with all 8 tokens unrolled (32 activation
+ * loads) spilled most of them to the stack and ran at 17-19 GMAC/s; 4 tokens per pass, with the
+ * sums in memory, fit the 16 registers and run at 24-26 (bench/kernels/gemm_lab.c, v1 vs v3). */
+enum { TOKENS_PER_PASS = 4 };
+
+/* One weight row's chunk of nbc blocks against n_tok (1-SM_GEMM_TILE) tokens, continuing the
+ * row's running sums acc[0..n_tok); `q4` picks the weight type (a constant after inlining). */
 static inline __attribute__((always_inline)) void row_chunk(const uint8_t *a, size_t a_bytes,
                                                              int q4, int nbc, const x_chunk *c,
                                                              int n_tok, v128_t *acc) {
-    v128_t r[SM_GEMM_TILE];
-    for (int t = 0; t < n_tok; t++) r[t] = acc[t];
     for (int j = 0; j < nbc; j++, a += a_bytes) {
         const w_block16 wb = q4 ? unpack_q4_0(a) : unpack_q8_0(a);
-        for (int t = 0; t < n_tok; t++) r[t] = block_acc(r[t], &wb, c->q[t][j], c->d[t][j]);
+        int t = 0;
+#pragma clang loop unroll(disable)
+        for (; t + TOKENS_PER_PASS <= n_tok; t += TOKENS_PER_PASS)
+            for (int u = t; u < t + TOKENS_PER_PASS; u++)
+                acc[u] = block_acc(acc[u], &wb, c->q[j][u], c->d[j][u]);
+#pragma clang loop unroll(disable)
+        for (; t < n_tok; t++) acc[t] = block_acc(acc[t], &wb, c->q[j][t], c->d[j][t]);
     }
-    for (int t = 0; t < n_tok; t++) acc[t] = r[t];
 }
 
 /* Token tiles of SM_GEMM_TILE (then the rest) and groups of up to 16 rows; for each, the blocks
@@ -389,16 +398,10 @@ static inline __attribute__((always_inline)) void gemm_legacy(int64_t n, const v
                 for (int r = 0; r < nr; r++) {
                     const uint8_t *a = (const uint8_t *)w + (size_t)(r0 + r) * w_stride +
                                        (size_t)j0 * a_bytes;
-                    switch (nt) { /* constant tile widths keep the sums in registers */
-                    case 8: row_chunk(a, a_bytes, q4, nbc, &c, 8, acc[r]); break;
-                    case 7: row_chunk(a, a_bytes, q4, nbc, &c, 7, acc[r]); break;
-                    case 6: row_chunk(a, a_bytes, q4, nbc, &c, 6, acc[r]); break;
-                    case 5: row_chunk(a, a_bytes, q4, nbc, &c, 5, acc[r]); break;
-                    case 4: row_chunk(a, a_bytes, q4, nbc, &c, 4, acc[r]); break;
-                    case 3: row_chunk(a, a_bytes, q4, nbc, &c, 3, acc[r]); break;
-                    case 2: row_chunk(a, a_bytes, q4, nbc, &c, 2, acc[r]); break;
-                    default: row_chunk(a, a_bytes, q4, nbc, &c, 1, acc[r]); break;
-                    }
+                    if (nt == SM_GEMM_TILE) /* full tiles: a constant trip count */
+                        row_chunk(a, a_bytes, q4, nbc, &c, SM_GEMM_TILE, acc[r]);
+                    else
+                        row_chunk(a, a_bytes, q4, nbc, &c, nt, acc[r]);
                 }
             }
             for (int r = 0; r < nr; r++)
