@@ -6,14 +6,18 @@
  *   ref  sm_kern_vec_dot_*_ref for every (row, token) pair: the truth
  *   v0   the SIMD128 vec_dot for every pair, row blocks of 16 × all tokens (the decode kernel
  *        reused for prefill: what matmul.c did before tiles)
- *   v1   the SIMD128 gemm tiles (src/kern), bit-identical to v0. Q4_0/Q8_0: 1 row x 8 tokens,
- *        each weight block unpacked and widened once per tile, the tokens in a loop of 4 per
- *        pass that stays a loop in the WASM (V8 loads every operand of a basic block first, and
- *        8 unrolled tokens spilled: 17-19 GMAC/s before, 21-26 after). K-quants: 1 row x 4.
+ *   v1   the SIMD128 gemm tiles (src/kern), bit-identical to v0: 1 row x 8 tokens, each weight
+ *        block unpacked and widened once per tile, the tokens in a loop of 4 per pass that stays
+ *        a loop in the WASM (V8 loads every operand of a basic block first, and 8 unrolled tokens
+ *        spilled). Q4_0/Q8_0 went from 17-19 to 21-26 GMAC/s with that loop; the K-quants (1 row
+ *        x 4 unrolled tokens before, activations widened per row) from 12-14 to 19-20 for
+ *        Q4_K/Q5_K, Q6_K 17-19 both.
  *   v2   Q4_0/Q8_0 only, a different float order: each block's integer sum is reduced to one
  *        number per token (4 tokens transposed into one vector), so the scale multiply and the
  *        float add are done once per 4 tokens. 0-10% faster than v1 here, and 10x more exact, but
  *        not bit-identical to the vec_dot/gemv, which would have to change order with it.
+ *   v3   relaxed build only (-DSM_RELAXED_SIMD, rewritten by tools/wasm/relaxed-simd.mjs): the plain
+ *        SIMD128 gemm of Q4_K/Q6_K beside the relaxed one, which the traits give as v1.
  *   Args: [n_tok=64] [n=2048] [n_rows=512] (TinyLlama's FFN: 128 5632 2048, 128 2048 5632).
  *
  * Build and run: bash bench/kernels/run.sh (WASM SIMD128 under Node). Prints one JSON line per
@@ -29,6 +33,7 @@
 
 #include "kern/quant.h"
 #include "kern/quant_ref.h"
+#include "kern/quant_simd128.h"
 #include "kern/simd128.h"
 #include "kern/types.h"
 
@@ -192,15 +197,20 @@ int main(int argc, char **argv) {
         run_pairs(&p, rt->vec_dot, yr);
         const double macs = (double)p.n * p.n_rows * p.n_tok;
         printf("{\"type\":\"%s\",\"n\":%lld,\"rows\":%d,\"tokens\":%d", tr->name, (long long)p.n, p.n_rows, p.n_tok);
-        for (int v = 0; v < 3; v++) {
+        for (int v = 0; v < 4; v++) {
             if (v == 1 && !tr->gemm) continue;
             sm_gemm_fn g2 = p.type == SM_TYPE_Q4_0 ? v2_gemm_q4_0 : p.type == SM_TYPE_Q8_0 ? v2_gemm_q8_0 : NULL;
             if (v == 2 && (!g2 || p.n_tok % V2_TILE)) continue;
+            sm_gemm_fn g3 = NULL; /* relaxed build: the plain SIMD128 gemm beside the relaxed one (v1) */
+#ifdef SM_RELAXED_SIMD
+            g3 = p.type == SM_TYPE_Q4_K ? sm_kern_gemm_q4_K_simd128 : p.type == SM_TYPE_Q6_K ? sm_kern_gemm_q6_K_simd128 : NULL;
+#endif
+            if (v == 3 && !g3) continue;
             double best = 1e30;
             for (int rep = 0; rep < 15; rep++) {
                 const double t0 = lab_now_s();
                 if (v == 0) run_pairs(&p, tr->vec_dot, y);
-                else run_gemm(&p, v == 1 ? tr->gemm : g2, y);
+                else run_gemm(&p, v == 1 ? tr->gemm : v == 2 ? g2 : g3, y);
                 best = fmin(best, lab_now_s() - t0);
             }
             printf(",\"v%d_gmac_s\":%.2f,\"v%d_err\":%.2e", v, macs / best * 1e-9, v, max_err(y, yr, ny));

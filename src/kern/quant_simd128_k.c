@@ -390,33 +390,28 @@ void sm_kern_to_float_q6_K_simd128(const void *x, float *y, int64_t n) {
 
 /* ---- tiles of dots (prefill) --------------------------------------------------------------- */
 
-/* Exact sum of 32 weights (lo: elements 0-15, hi: 16-31, as widened i16x8 pairs) times 32 x. */
-static inline v128_t dot32_i16(const v128_t w[4], const uint8_t *xq) {
-    const v128_t x0 = wasm_v128_load(xq), x1 = wasm_v128_load(xq + 16);
-    return wasm_i32x4_add(
-        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[0], wasm_i16x8_extend_low_i8x16(x0)),
-                       wasm_i32x4_dot_i16x8(w[1], wasm_i16x8_extend_high_i8x16(x0))),
-        wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[2], wasm_i16x8_extend_low_i8x16(x1)),
-                       wasm_i32x4_dot_i16x8(w[3], wasm_i16x8_extend_high_i8x16(x1))));
-}
-
 static inline void widen32(v128_t a, v128_t b, v128_t w[4]) {
     w[0] = wasm_i16x8_extend_low_i8x16(a), w[1] = wasm_i16x8_extend_high_i8x16(a);
     w[2] = wasm_i16x8_extend_low_i8x16(b), w[3] = wasm_i16x8_extend_high_i8x16(b);
 }
 
-/* The tile loop of the K-quant gemms: each row against tiles of up to 4 tokens, through
- * row_fn(nb, a, x, x_stride, n_tok, y, ldy) instantiated per constant tile width (an
- * always_inline row kernel keeps its accumulators in registers). */
-#define K_GEMM_TILES(row_fn, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)                   \
-    do {                                                                                           \
-        const int64_t nb_ = (n) / SM_QK_K;                                                         \
-        for (int t0 = 0; t0 < (n_tok); t0 += 4) {                                                  \
-            const int nt = (n_tok) - t0 < 4 ? (n_tok) - t0 : 4;                                    \
-            const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
-            K_TILE_ROWS(row_fn(nb_, a, xt, x_stride, NT, yr, ldy), w, w_stride, n_rows, y, ldy);   \
-        }                                                                                          \
-    } while (0)
+/* 32 weights (lo: elements 0-15, hi: 16-31, bytes) widened to four i16x8 and multiplied by their
+ * group's scale: each i16 product is exact (|q sc| <= 31 * 63 for Q5_K), and so is every i32 lane
+ * of dot32_i16 on them, the lanes of mac_group's scale * dot, so the block sums are the vec_dot's
+ * lane for lane. */
+static inline void widen32_scaled(v128_t lo, v128_t hi, int scale, v128_t w[4]) {
+    const v128_t s = wasm_i16x8_splat((int16_t)scale);
+    widen32(lo, hi, w);
+    for (int k = 0; k < 4; k++) w[k] = wasm_i16x8_mul(w[k], s);
+}
+
+/* 16 weights (one Q6_K group) widened to two i16x8 and multiplied by the group's scale
+ * (|(q - 32) sc| <= 32 * 128 fits i16), so each dot_i16x8 lane is scale * mac_group's lane. */
+static inline void widen16_scaled(v128_t q, int scale, v128_t w[2]) {
+    const v128_t s = wasm_i16x8_splat((int16_t)scale);
+    w[0] = wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(q), s);
+    w[1] = wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(q), s);
+}
 
 /* Every row of a tile of nt tokens starting at t0: CALL with a (the row), yr (its first output)
  * and NT, the tile width as a constant, so an always_inline row kernel is instantiated per width. */
@@ -446,163 +441,202 @@ static inline __attribute__((always_inline)) void q45_tile_block_start(
     }
 }
 
-/* One Q4_K row against n_tok (1-4) tokens with the operations of sm_kern_vec_dot_q4_K_simd128 per
- * pair (integer sums regrouped, which is exact), so each result is bit-identical to it. */
-static inline __attribute__((always_inline)) void q4_K_row_x_tokens(int64_t nb, const uint8_t *a,
-                                                                     const uint8_t *x,
-                                                                     size_t x_stride, int n_tok,
-                                                                     float *y, int64_t ldy) {
+/* The K-quant gemms (Q4_K, Q5_K, Q6_K) in the shape of the Q4_0/Q8_0 ones: tiles of K_TILE
+ * tokens and K_ROWS rows, the tile's Q8_K activations widened to i16 once per chunk of K_CHUNK
+ * super-blocks for all the rows, each row's weights unpacked, widened and multiplied by their
+ * group scales once per tile, and the tokens in a loop of K_TOKENS_PER_PASS per pass that stays a
+ * loop in the WASM (V8 loads every operand of a basic block up front; see gemm_legacy). Each
+ * (row, token) result is bit-identical to the type's vec_dot: the integer lanes hold the same
+ * exact sums, and the float operations are the vec_dot's, in its order. */
+enum { K_TILE = 8, K_CHUNK = 2, K_ROWS = 16, K_TOKENS_PER_PASS = 4 };
+
+typedef struct k_chunk {
+    v128_t q[K_CHUNK][K_TILE][SM_QK_K / 8]; /* token t's elements 8v .. 8v+7 of block s, in i16 */
+    v128_t bsum2[K_CHUNK][K_TILE];           /* bsums[2g] + bsums[2g + 1], g < 8, in i16 */
+    float d[K_CHUNK][K_TILE];
+} k_chunk;
+
+static void k_widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc, k_chunk *c) {
+    for (int s = 0; s < nbc; s++)
+        for (int t = 0; t < n_tok; t++) {
+            const uint8_t *b = x + (size_t)t * x_stride + (size_t)s * sizeof(sm_block_q8_K);
+            for (int v = 0; v < SM_QK_K / 16; v++) {
+                const v128_t q = wasm_v128_load(b + Q8K_QS + 16 * v);
+                c->q[s][t][2 * v] = wasm_i16x8_extend_low_i8x16(q);
+                c->q[s][t][2 * v + 1] = wasm_i16x8_extend_high_i8x16(q);
+            }
+            /* |bsum| <= 16 * 127, so a pair fits i16 */
+            const v128_t b0 = wasm_v128_load(b + Q8K_BSUMS), b1 = wasm_v128_load(b + Q8K_BSUMS + 16);
+            c->bsum2[s][t] = wasm_i16x8_add(wasm_i16x8_shuffle(b0, b1, 0, 2, 4, 6, 8, 10, 12, 14),
+                                            wasm_i16x8_shuffle(b0, b1, 1, 3, 5, 7, 9, 11, 13, 15));
+            c->d[s][t] = sm_kern_load_f32(b);
+        }
+}
+
+/* isum[t] += the i32 lanes of four widened weight vectors w times token t's x vectors v0, v0 + 1,
+ * v0 + gap and v0 + gap + 1 (gap 2: 32 consecutive weights; 4: Q6_K's two groups 32 apart), for
+ * t < n_tok. */
+static inline __attribute__((always_inline)) void k_tokens(const v128_t w[4], int gap,
+                                                            const k_chunk *c, int s, int v0,
+                                                            int n_tok, v128_t *isum) {
+#define K_DOT(t)                                                                                   \
+    wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[0], c->q[s][t][v0]),                      \
+                                  wasm_i32x4_dot_i16x8(w[1], c->q[s][t][v0 + 1])),                 \
+                   wasm_i32x4_add(wasm_i32x4_dot_i16x8(w[2], c->q[s][t][v0 + gap]),                \
+                                  wasm_i32x4_dot_i16x8(w[3], c->q[s][t][v0 + gap + 1])))
+    int t = 0;
+#pragma clang loop unroll(disable)
+    for (; t + K_TOKENS_PER_PASS <= n_tok; t += K_TOKENS_PER_PASS)
+        for (int u = t; u < t + K_TOKENS_PER_PASS; u++) isum[u] = wasm_i32x4_add(isum[u], K_DOT(u));
+#pragma clang loop unroll(disable)
+    for (; t < n_tok; t++) isum[t] = wasm_i32x4_add(isum[t], K_DOT(t));
+#undef K_DOT
+}
+
+/* Q4_K/Q5_K: the block's 8 scales into sc, and each token's mins term into mins[t] with the
+ * vec_dot's float operations (its msum is the same exact integer, from one dot of the 8 mins
+ * with the token's bsum pairs). */
+static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t *packed, float dmin,
+                                                                 const k_chunk *c, int s,
+                                                                 int n_tok, float *mins,
+                                                                 uint8_t sc[8]) {
+    uint32_t u[3], v[4];
+    memcpy(u, packed, sizeof u);
+    v[0] = u[0] & 0x3f3f3f3fu;
+    v[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
+    v[2] = u[1] & 0x3f3f3f3fu;
+    v[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
+    memcpy(sc, v, 8);
+    const v128_t m = wasm_u16x8_extend_low_u8x16(wasm_u64x2_make((uint64_t)v[3] << 32 | v[2], 0));
+    for (int t = 0; t < n_tok; t++) {
+        const int32_t msum = sm_kern_hsum_i32x4(wasm_i32x4_dot_i16x8(m, c->bsum2[s][t]));
+        mins[t] += c->d[s][t] * dmin * (float)msum;
+    }
+}
+
+/* One Q4_K row's chunk of nbc blocks against the tile (sm_kern_vec_dot_q4_K_simd128 per pair). */
+static inline __attribute__((always_inline)) void q4_K_row_tile(const uint8_t *a, int nbc,
+                                                                 const k_chunk *c, int n_tok,
+                                                                 v128_t *acc, float *mins) {
     const v128_t m4 = wasm_i8x16_splat(15);
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
-                     wasm_f32x4_splat(0.0f)};
-    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
-        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
+    for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q4_K)) {
         uint8_t sc[8];
-        v128_t isum[4];
-        const float dw = sm_kern_load_scale_k(a);
-        q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
+        k_scales_mins(a + Q4K_SCALES, sm_kern_load_scale_k(a + Q4K_DMIN), c, s, n_tok, mins, sc);
+        v128_t isum[K_TILE];
+        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
             const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
             v128_t w[4];
-            widen32(wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), w);
-            const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
-            for (int t = 0; t < n_tok; t++) {
-                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j;
-                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_lo));
-            }
-            widen32(sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4), w);
-            for (int t = 0; t < n_tok; t++) {
-                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
-                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot32_i16(w, xq), s_hi));
-            }
+            widen32_scaled(wasm_v128_and(q0, m4), wasm_v128_and(q1, m4), sc[2 * j], w);
+            k_tokens(w, 2, c, s, 8 * j, n_tok, isum);
+            widen32_scaled(sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4), sc[2 * j + 1], w);
+            k_tokens(w, 2, c, s, 8 * j + 4, n_tok, isum);
         }
-        for (int t = 0; t < n_tok; t++) {
-            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
-        }
-    }
-    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
-}
-
-// y[t][r] = W[r] · x[t], Q4_K · Q8_K, bit-identical to sm_kern_vec_dot_q4_K_simd128
-void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
-                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
-    K_GEMM_TILES(q4_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
-}
-
-/* 32 weights (lo: elements 0-15, hi: 16-31, bytes) widened to four i16x8 and multiplied by their
- * group's scale: each i16 product is exact (|q sc| <= 31 * 63 for Q5_K), and so is every i32 lane
- * of dot32_i16 on them, the lanes of mac_group's scale * dot, so the block sums are the vec_dot's
- * lane for lane. */
-static inline void widen32_scaled(v128_t lo, v128_t hi, int scale, v128_t w[4]) {
-    const v128_t s = wasm_i16x8_splat((int16_t)scale);
-    widen32(lo, hi, w);
-    for (int k = 0; k < 4; k++) w[k] = wasm_i16x8_mul(w[k], s);
-}
-
-/* One Q5_K row against n_tok (1-4) tokens, bit-identical per pair to
- * sm_kern_vec_dot_q5_K_simd128 (see q4_K_row_x_tokens). */
-static inline __attribute__((always_inline)) void q5_K_row_x_tokens(int64_t nb, const uint8_t *a,
-                                                                     const uint8_t *x,
-                                                                     size_t x_stride, int n_tok,
-                                                                     float *y, int64_t ldy) {
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
-                     wasm_f32x4_splat(0.0f)};
-    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q5_K)) {
-        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
-        uint8_t sc[8];
-        v128_t isum[4];
         const float dw = sm_kern_load_scale_k(a);
-        q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, x_stride, n_tok, mins, isum, sc);
+        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
+    }
+}
+
+/* One Q5_K row's chunk of nbc blocks against the tile (sm_kern_vec_dot_q5_K_simd128 per pair). */
+static inline __attribute__((always_inline)) void q5_K_row_tile(const uint8_t *a, int nbc,
+                                                                 const k_chunk *c, int n_tok,
+                                                                 v128_t *acc, float *mins) {
+    for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q5_K)) {
+        uint8_t sc[8];
+        k_scales_mins(a + Q5K_SCALES, sm_kern_load_scale_k(a + Q5K_DMIN), c, s, n_tok, mins, sc);
+        v128_t isum[K_TILE];
+        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
         v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
         for (int j = 0; j < 4; j++) {
             v128_t lo0, hi0, lo1, hi1, w[4];
             q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
             q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
             widen32_scaled(lo0, lo1, sc[2 * j], w);
-            for (int t = 0; t < n_tok; t++) {
-                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j;
-                isum[t] = wasm_i32x4_add(isum[t], dot32_i16(w, xq));
-            }
+            k_tokens(w, 2, c, s, 8 * j, n_tok, isum);
             widen32_scaled(hi0, hi1, sc[2 * j + 1], w);
-            for (int t = 0; t < n_tok; t++) {
-                const uint8_t *xq = b + (size_t)t * x_stride + Q8K_QS + 64 * j + 32;
-                isum[t] = wasm_i32x4_add(isum[t], dot32_i16(w, xq));
-            }
+            k_tokens(w, 2, c, s, 8 * j + 4, n_tok, isum);
             h0 = sm_kern_u8x16_shr(h0, 2);
             h1 = sm_kern_u8x16_shr(h1, 2);
         }
-        for (int t = 0; t < n_tok; t++) {
-            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
-        }
+        const float dw = sm_kern_load_scale_k(a);
+        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
     }
-    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
+}
+
+/* One Q6_K row's chunk of nbc blocks against the tile (sm_kern_vec_dot_q6_K_simd128 per pair; no
+ * mins term, mins stays 0). */
+static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a, int nbc,
+                                                                 const k_chunk *c, int n_tok,
+                                                                 v128_t *acc, float *mins) {
+    (void)mins;
+    for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q6_K)) {
+        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+        v128_t isum[K_TILE];
+        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
+        for (int hk = 0; hk < 4; hk++) { /* half h = hk / 2, 16-lane slice k = hk % 2 */
+            const int h = hk / 2, k = hk % 2, g = 8 * h + k, v0 = 16 * h + 2 * k;
+            v128_t q[4], w[4];
+            q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q[0], &q[1], &q[2], &q[3]);
+            for (int i = 0; i < 4; i += 2) { /* elements 128h + 16k + 32i + l: x vectors v0 + 4i */
+                widen16_scaled(q[i], sc[g + 2 * i], w);
+                widen16_scaled(q[i + 1], sc[g + 2 * i + 2], w + 2);
+                k_tokens(w, 4, c, s, v0 + 4 * i, n_tok, isum);
+            }
+        }
+        const float dw = sm_kern_load_scale_k(a + Q6K_D);
+        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
+    }
+}
+
+/* The tile loop: token tiles of K_TILE (then the rest), groups of K_ROWS rows, chunks of K_CHUNK
+ * blocks; row_fn(a, nbc, chunk, n_tok, acc, mins) gets a constant n_tok for full tiles. */
+#define K_GEMM(row_fn, a_bytes, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)                \
+    do {                                                                                           \
+        const int64_t nb_ = (n) / SM_QK_K;                                                         \
+        k_chunk c_;                                                                                \
+        v128_t acc_[K_ROWS][K_TILE];                                                               \
+        float mins_[K_ROWS][K_TILE];                                                               \
+        for (int t0 = 0; t0 < (n_tok); t0 += K_TILE) {                                             \
+            const int nt = (n_tok) - t0 < K_TILE ? (n_tok) - t0 : K_TILE;                          \
+            const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
+            for (int r0 = 0; r0 < (n_rows); r0 += K_ROWS) {                                        \
+                const int nr = (n_rows) - r0 < K_ROWS ? (n_rows) - r0 : K_ROWS;                    \
+                for (int r = 0; r < nr; r++)                                                       \
+                    for (int t = 0; t < nt; t++) acc_[r][t] = wasm_f32x4_splat(0.0f), mins_[r][t] = 0.0f; \
+                for (int64_t s0 = 0; s0 < nb_; s0 += K_CHUNK) {                                    \
+                    const int nbc = nb_ - s0 < K_CHUNK ? (int)(nb_ - s0) : K_CHUNK;                \
+                    k_widen_chunk(xt + (size_t)s0 * sizeof(sm_block_q8_K), x_stride, nt, nbc, &c_); \
+                    for (int r = 0; r < nr; r++) {                                                 \
+                        const uint8_t *a = (const uint8_t *)(w) + (size_t)(r0 + r) * (w_stride) +  \
+                                           (size_t)s0 * (a_bytes);                                 \
+                        if (nt == K_TILE) row_fn(a, nbc, &c_, K_TILE, acc_[r], mins_[r]);          \
+                        else row_fn(a, nbc, &c_, nt, acc_[r], mins_[r]);                           \
+                    }                                                                              \
+                }                                                                                  \
+                for (int r = 0; r < nr; r++)                                                       \
+                    for (int t = 0; t < nt; t++)                                                   \
+                        (y)[(t0 + t) * (ldy) + r0 + r] = sm_kern_hsum_f32x4(acc_[r][t]) - mins_[r][t]; \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+// y[t][r] = W[r] · x[t], Q4_K · Q8_K, bit-identical to sm_kern_vec_dot_q4_K_simd128
+void sm_kern_gemm_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
+    K_GEMM(q4_K_row_tile, sizeof(sm_block_q4_K), n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
 }
 
 // y[t][r] = W[r] · x[t], Q5_K · Q8_K, bit-identical to sm_kern_vec_dot_q5_K_simd128
 void sm_kern_gemm_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
-    K_GEMM_TILES(q5_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+    K_GEMM(q5_K_row_tile, sizeof(sm_block_q5_K), n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
 }
 
-/* isum[t] += scale * (16 weights q) · (token t's 16 x at xq + t x_stride), lane for lane as
- * mac_group: q is widened and multiplied by the scale once (|q sc| <= 32 * 128 fits i16) for all
- * the tokens. */
-static inline __attribute__((always_inline)) void q6_group_x_tokens(v128_t q, int scale,
-                                                                     const uint8_t *xq,
-                                                                     size_t x_stride, int n_tok,
-                                                                     v128_t isum[4]) {
-    const v128_t s = wasm_i16x8_splat((int16_t)scale);
-    const v128_t w0 = wasm_i16x8_mul(wasm_i16x8_extend_low_i8x16(q), s);
-    const v128_t w1 = wasm_i16x8_mul(wasm_i16x8_extend_high_i8x16(q), s);
-    for (int t = 0; t < n_tok; t++) {
-        const v128_t xv = wasm_v128_load(xq + (size_t)t * x_stride);
-        isum[t] = wasm_i32x4_add(
-            isum[t], wasm_i32x4_add(wasm_i32x4_dot_i16x8(w0, wasm_i16x8_extend_low_i8x16(xv)),
-                                    wasm_i32x4_dot_i16x8(w1, wasm_i16x8_extend_high_i8x16(xv))));
-    }
-}
-
-/* One Q6_K row against n_tok (1-4) tokens, bit-identical per pair to
- * sm_kern_vec_dot_q6_K_simd128: the same i32 lanes per block, then the same float operations. */
-static inline __attribute__((always_inline)) void q6_K_row_x_tokens(int64_t nb, const uint8_t *a,
-                                                                     const uint8_t *x,
-                                                                     size_t x_stride, int n_tok,
-                                                                     float *y, int64_t ldy) {
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
-                     wasm_f32x4_splat(0.0f)};
-    for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q6_K)) {
-        const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
-        const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
-        v128_t isum[4];
-        for (int t = 0; t < n_tok; t++) isum[t] = wasm_i32x4_splat(0);
-        for (int hk = 0; hk < 4; hk++) { /* half h = hk / 2, 16-lane slice k = hk % 2 */
-            const int h = hk / 2, k = hk % 2, g = 8 * h + k;
-            const uint8_t *xq = b + Q8K_QS + 128 * h + 16 * k;
-            v128_t q0, q1, q2, q3;
-            q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
-            q6_group_x_tokens(q0, sc[g], xq, x_stride, n_tok, isum);
-            q6_group_x_tokens(q1, sc[g + 2], xq + 32, x_stride, n_tok, isum);
-            q6_group_x_tokens(q2, sc[g + 4], xq + 64, x_stride, n_tok, isum);
-            q6_group_x_tokens(q3, sc[g + 6], xq + 96, x_stride, n_tok, isum);
-        }
-        const float dw = sm_kern_load_scale_k(a + Q6K_D);
-        for (int t = 0; t < n_tok; t++) {
-            const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
-        }
-    }
-    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]);
-}
-
-// y[t][r] = W[r] · x[t], Q6_K · Q8_K, bit-identical to sm_kern_vec_dot_q6_K_simd128
+// y[t][r] = W[r] · x[t], Q6_K · Q8_K, bit-identical to sm_kern_vec_dot_q6_K_simd128 (y = hsum - 0)
 void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
-    K_GEMM_TILES(q6_K_row_x_tokens, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
+    K_GEMM(q6_K_row_tile, sizeof(sm_block_q6_K), n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
 }
 
 /* ---- decode: one activation row against many weight rows ----------------------------------- */
