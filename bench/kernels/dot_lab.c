@@ -16,6 +16,15 @@
  *        its scales converted once, then v0's per-block float operations on every row (equal to
  *        v0 bit for bit)
  *   v4   (Q4_0) v3 with extmul products on i8 activations
+ *   v5   (Q4_0) the engine's gemv as it is (sm_kern_gemv_q4_0_simd128)
+ *   v6   (Q4_0) v5 with the nibble offset folded into the activations (zero-extended weights, no
+ *        subtraction) and the weight scales converted four blocks at a time in SIMD
+ *   v7   (Q4_0) v6 over two rows per pass, sharing the activation loads
+ *
+ * Third session (2026-12-06, node dot_lab.cjs 3): v5 8.4-13.7 GMAC/s, v6 8.7-13.3, v7 8.5-13.4,
+ * all bit-identical to v0: about 12 fewer instructions per block bought nothing measurable, so
+ * the decode loop stays v5. (Zen 5 already retires that loop at a high rate; fewer operations per
+ * multiply-add, not fewer scalar ones, would be needed: the relaxed build's i8 dot.)
  *
  * Measured 2026-12-06, first session (node build-lab/dot_lab.cjs 3, three passes, every pass the
  * same order): Q4_0 v0 11.1-11.4 GMAC/s, v1 6.8-9.2, v2 8.9-9.7, v3 7.7-8.8, v4 6.0-8.3; Q8_0 v0
@@ -207,6 +216,119 @@ __attribute__((noinline)) static void gemv_q4_v4(int64_t n, const uint8_t *w, si
     free(dx);
 }
 
+/* ---- v5 / v6 / v7 -------------------------------------------------------------------------- */
+
+/* v5 is the engine's gemv (sm_kern_gemv_q4_0_simd128). v6: v5 with the nibbles' offset of 8
+ * folded into the activations (sum (q - 8) x = sum q x - 8 sum x, lane for lane, exact), so the
+ * weights are zero-extended without a subtraction, and the weight scales converted four blocks at
+ * a time in SIMD (fp16x4_to_f32 is exact, d_w * d_x the same multiply): bit-identical to v5.
+ * v7: v6 over two rows per pass, sharing the activation loads. */
+typedef struct xw6_block {
+    v128_t q[4];
+    v128_t neg8; /* -8 times the lanes' activation pair sums */
+} xw6_block;
+
+static xw6_block *widen_x6(const uint8_t *x, int64_t nb, float **dx_out) {
+    xw6_block *xw = malloc(nb * sizeof *xw);
+    float *dx = malloc((nb + 3) * sizeof *dx);
+    const v128_t m8 = wasm_i16x8_splat(-8);
+    for (int64_t j = 0; j < nb; j++) {
+        const uint8_t *b = x + j * Q8B;
+        const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+        xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
+        xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
+        xw[j].neg8 = wasm_i32x4_add(
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(xw[j].q[0], m8), wasm_i32x4_dot_i16x8(xw[j].q[1], m8)),
+            wasm_i32x4_add(wasm_i32x4_dot_i16x8(xw[j].q[2], m8), wasm_i32x4_dot_i16x8(xw[j].q[3], m8)));
+        dx[j] = sm_kern_load_scale(b);
+    }
+    *dx_out = dx;
+    return xw;
+}
+
+/* The four fp16 scales of blocks j .. j+3 of a Q4_0 row at a, as f32 lanes. */
+static inline v128_t scales4_q4(const uint8_t *a) {
+    v128_t h = wasm_i32x4_splat(0);
+    h = wasm_v128_load16_lane(a, h, 0);
+    h = wasm_v128_load16_lane(a + Q4B, h, 2);
+    h = wasm_v128_load16_lane(a + 2 * Q4B, h, 4);
+    h = wasm_v128_load16_lane(a + 3 * Q4B, h, 6);
+    return fp16x4_to_f32(h);
+}
+
+static inline v128_t isum6(v128_t q, const xw6_block *xb) {
+    const v128_t m4 = wasm_i8x16_splat(15);
+    const v128_t lo = wasm_v128_and(q, m4), hi = sm_kern_u8x16_shr(q, 4);
+    return wasm_i32x4_add(
+        wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(lo), xb->q[0]),
+                                      wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(lo), xb->q[1])),
+                       wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(hi), xb->q[2]),
+                                      wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(hi), xb->q[3]))),
+        xb->neg8);
+}
+
+#define SPLAT_LANE(v, k) wasm_i32x4_shuffle(v, v, k, k, k, k)
+
+__attribute__((noinline)) static void gemv_q4_v6(int64_t n, const uint8_t *w, size_t w_row, int rows,
+                                                 const uint8_t *x, float *y) {
+    const int64_t nb = n / 32, nb4 = nb & ~3;
+    float *dx;
+    xw6_block *xw = widen_x6(x, nb, &dx);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *a = w + (size_t)r * w_row;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        int64_t j = 0;
+        for (; j < nb4; j += 4, a += 4 * Q4B) {
+            const v128_t d = wasm_f32x4_mul(scales4_q4(a), wasm_v128_load(dx + j));
+            for (int k = 0; k < 4; k++) {
+                const v128_t s = isum6(wasm_v128_load(a + k * Q4B + 2), &xw[j + k]);
+                const v128_t dk = k == 0 ? SPLAT_LANE(d, 0) : k == 1 ? SPLAT_LANE(d, 1) : k == 2 ? SPLAT_LANE(d, 2) : SPLAT_LANE(d, 3);
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), dk));
+            }
+        }
+        for (; j < nb; j++, a += Q4B)
+            acc = sm_kern_acc_scaled(acc, isum6(wasm_v128_load(a + 2), &xw[j]), sm_kern_load_scale(a) * dx[j]);
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+    free(xw), free(dx);
+}
+
+__attribute__((noinline)) static void gemv_q4_v7(int64_t n, const uint8_t *w, size_t w_row, int rows,
+                                                 const uint8_t *x, float *y) {
+    const int64_t nb = n / 32, nb4 = nb & ~3;
+    float *dx;
+    xw6_block *xw = widen_x6(x, nb, &dx);
+    int r = 0;
+    for (; r + 2 <= rows; r += 2) {
+        const uint8_t *a = w + (size_t)r * w_row, *a2 = a + w_row;
+        v128_t acc = wasm_f32x4_splat(0.0f), acc2 = acc;
+        int64_t j = 0;
+        for (; j < nb4; j += 4, a += 4 * Q4B, a2 += 4 * Q4B) {
+            const v128_t dxj = wasm_v128_load(dx + j);
+            const v128_t d = wasm_f32x4_mul(scales4_q4(a), dxj), d2 = wasm_f32x4_mul(scales4_q4(a2), dxj);
+            for (int k = 0; k < 4; k++) {
+                const v128_t s = isum6(wasm_v128_load(a + k * Q4B + 2), &xw[j + k]);
+                const v128_t s2 = isum6(wasm_v128_load(a2 + k * Q4B + 2), &xw[j + k]);
+                const v128_t dk = k == 0 ? SPLAT_LANE(d, 0) : k == 1 ? SPLAT_LANE(d, 1) : k == 2 ? SPLAT_LANE(d, 2) : SPLAT_LANE(d, 3);
+                const v128_t dk2 = k == 0 ? SPLAT_LANE(d2, 0) : k == 1 ? SPLAT_LANE(d2, 1) : k == 2 ? SPLAT_LANE(d2, 2) : SPLAT_LANE(d2, 3);
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), dk));
+                acc2 = wasm_f32x4_add(acc2, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s2), dk2));
+            }
+        }
+        for (; j < nb; j++, a += Q4B, a2 += Q4B) {
+            acc = sm_kern_acc_scaled(acc, isum6(wasm_v128_load(a + 2), &xw[j]), sm_kern_load_scale(a) * dx[j]);
+            acc2 = sm_kern_acc_scaled(acc2, isum6(wasm_v128_load(a2 + 2), &xw[j]), sm_kern_load_scale(a2) * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc), y[r + 1] = sm_kern_hsum_f32x4(acc2);
+    }
+    if (r < rows) gemv_q4_v6(n, w + (size_t)r * w_row, w_row, rows - r, x, y + r);
+    free(xw), free(dx);
+}
+
+static void gemv_q4_v5(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+    sm_kern_gemv_q4_0_simd128(n, w, w_row, rows, x, y);
+}
+
 /* ---- harness --------------------------------------------------------------------------------- */
 
 static double max_err(const float *a, const float *ref, size_t n) {
@@ -259,12 +381,14 @@ int main(int argc, char **argv) {
             if (type == SM_TYPE_Q4_0) {
                 float *y0 = malloc(rows * sizeof *y0);
                 matvec(versions[ti][0], n, rows, w, w_row, x, y0);
-                for (int v = 3; v < 5; v++) {
+                for (int v = 3; v < 8; v++) {
+                    typedef void (*gemv_t)(int64_t, const uint8_t *, size_t, int, const uint8_t *, float *);
+                    const gemv_t g[] = {gemv_q4_v3, gemv_q4_v4, gemv_q4_v5, gemv_q4_v6, gemv_q4_v7};
                     double best = 1e30;
                     for (int k = 0; k < 3; k++) {
                         const double t0 = lab_now_s();
                         for (int rep = 0; rep < reps; rep++)
-                            (v == 3 ? gemv_q4_v3 : gemv_q4_v4)(n, w, w_row, rows, x, y);
+                            g[v - 3](n, w, w_row, rows, x, y);
                         best = fmin(best, (lab_now_s() - t0) / reps);
                     }
                     printf(",\"v%d_gmac_s\":%.2f,\"v%d_eq_v0\":%d", v, (double)n * rows / best * 1e-9, v,
