@@ -92,9 +92,10 @@ async function llamaNative(path, threads) {
   return JSON.parse(stdout.trim().split('\n').at(-1));
 }
 
-/** Peak RSS (VmHWM) of the largest renderer process of the Chromium whose command line names
- * `profileDir` (its user-data-dir), in MB: the page, its WASM memory and its workers live there. */
-async function rendererPeakMb(profileDir) {
+/** Peak RSS (field 'VmHWM') or current RSS ('VmRSS') of the largest renderer process of the
+ * Chromium whose command line names `profileDir` (its user-data-dir), in MB: the page, its WASM
+ * memory and its workers live there. */
+async function rendererMemMb(profileDir, field = 'VmHWM') {
   /** @type {Map<number, {ppid: number, cmd: string}>} */ const procs = new Map();
   for (const d of await readdir('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -113,7 +114,7 @@ async function rendererPeakMb(profileDir) {
   for (const [pid, p] of procs) {
     if (!p.cmd.includes('--type=renderer') || !under(pid)) continue;
     try {
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (m) peak = Math.max(peak, Number(m[1]) / 1024);
     } catch { /* ended */ }
   }
@@ -139,9 +140,13 @@ async function inBrowser(server, which, path, threads) {
     // (BOS, SentencePiece's dummy-prefix bytes), measured once per run of this script
     const promptText = 'x'.repeat(Math.max(1, N_PROMPT - wllamaOverhead));
     const nCtx = N_PROMPT + N_GEN + 16;
+    // the renderer before the library loads anything (Blink, the page's V8 heap, the page script):
+    // Chromium's own share of the peak, which no library can shrink
+    const baseline = await rendererMemMb(browser.profileDir, 'VmRSS');
     const r = await page.evaluate(([f, a]) => /** @type {any} */ (window)[f](a),
       /** @type {const} */ ([fn, { modelUrl: `${server.url}${rel}`, assetsBase, threads, prompt, promptText, nCtx, nGen: N_GEN, kvType: 'f16', relaxedSimd: RELAXED }]));
-    r.peak_rss_mb = await rendererPeakMb(browser.profileDir);
+    r.peak_rss_mb = await rendererMemMb(browser.profileDir);
+    r.page_baseline_rss_mb = baseline;
     return r;
   } finally {
     await browser.close();
@@ -217,6 +222,12 @@ try {
           // the browser renderer's peak (page, Worker, WASM memory) over file + KV cache
           browser_package_peak_vs_file_kv: r.smallmind_browser_package?.peak_rss_mb && sm?.kv_cache_mb != null
             ? +(r.smallmind_browser_package.peak_rss_mb / (fileBytes / 2 ** 20 + sm.kv_cache_mb)).toFixed(3) : null,
+          // the same peak less the renderer's RSS before the load (page_baseline_rss_mb): what
+          // SmallMind itself added (its Worker, WASM memory, JS), over file + KV cache
+          browser_package_added_vs_file_kv: r.smallmind_browser_package?.peak_rss_mb && r.smallmind_browser_package?.page_baseline_rss_mb && sm?.kv_cache_mb != null
+            ? +((r.smallmind_browser_package.peak_rss_mb - r.smallmind_browser_package.page_baseline_rss_mb) / (fileBytes / 2 ** 20 + sm.kv_cache_mb)).toFixed(3) : null,
+          wllama_added_vs_file_kv: wl?.peak_rss_mb && wl?.page_baseline_rss_mb && sm?.kv_cache_mb != null
+            ? +((wl.peak_rss_mb - wl.page_baseline_rss_mb) / (fileBytes / 2 ** 20 + sm.kv_cache_mb)).toFixed(3) : null,
           native_decode_of_ceiling: ratio(nat?.decode_tok_s, ceiling),
         };
         rows.push(r);
@@ -234,9 +245,9 @@ const rx = (/** @type {any} */ x) => (x?.relaxed_simd ? ' R' : '');
 const md = [
   `Prompt ${N_PROMPT} tokens, ${N_GEN} decoded, Node runs fastest of ${REPEAT}; read bandwidth ${Object.entries(bw).map(([t, g]) => `${g} GB/s (${t} thr)`).join(', ')}. R: Chromium ran the relaxed-SIMD build.`,
   '',
-  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) | Chromium package API: prefill / decode; load, peak RSS; peak ÷ (file + KV) | Chromium package ÷ wllama prefill, decode |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)}${rx(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} | ${cell(r.smallmind_browser_package)}${rx(r.smallmind_browser_package)}; ${mem(r.smallmind_browser_package)}; ${r.ratios.browser_package_peak_vs_file_kv ?? '–'} | ${r.ratios.browser_package_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_package_vs_wllama_decode ?? '–'} |`),
+  '| model | type | thr | SmallMind Node prefill / decode | llama.cpp native | SmallMind Chromium | wllama Chromium | Node/native prefill, decode | Chromium SM/wllama prefill, decode | decode % of ceiling | load, peak RSS (Node) | peak ÷ (file + KV) | Chromium package API: prefill / decode; load, peak RSS; peak ÷ (file + KV); (peak − page before load) ÷ (file + KV) | Chromium package ÷ wllama prefill, decode | wllama peak RSS; (peak − page) ÷ (file + KV) |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.shape} | ${r.type} | ${r.threads} | ${cell(r.smallmind_node)} | ${cell(r.llama_native)} | ${cell(r.smallmind_browser)}${rx(r.smallmind_browser)} | ${cell(r.wllama_browser)} | ${r.ratios.node_vs_native_prefill ?? '–'}, ${r.ratios.node_vs_native_decode ?? '–'} | ${r.ratios.browser_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_vs_wllama_decode ?? '–'} | ${r.ratios.node_decode_of_ceiling != null ? (100 * r.ratios.node_decode_of_ceiling).toFixed(0) + '%' : '–'} | ${mem(r.smallmind_node)} | ${r.ratios.node_peak_vs_file_kv ?? '–'} | ${cell(r.smallmind_browser_package)}${rx(r.smallmind_browser_package)}; ${mem(r.smallmind_browser_package)}; ${r.ratios.browser_package_peak_vs_file_kv ?? '–'}; ${r.ratios.browser_package_added_vs_file_kv ?? '–'} | ${r.ratios.browser_package_vs_wllama_prefill ?? '–'}, ${r.ratios.browser_package_vs_wllama_decode ?? '–'} | ${r.wllama_browser?.peak_rss_mb ?? '–'} MB; ${r.ratios.wllama_added_vs_file_kv ?? '–'} |`),
 ].join('\n');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const result = { date: new Date().toISOString(), prompt_tokens: N_PROMPT, decode_tokens: N_GEN, repeat: REPEAT, wasm_dir: WASM_DIR, bandwidth_gb_s: bw, rows };
