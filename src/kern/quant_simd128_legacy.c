@@ -356,7 +356,10 @@ static inline v128_t block_acc(v128_t acc, const w_block16 *wb, const v128_t xq[
  * operand of a basic block up front, so a block body with all 8 tokens unrolled (32 activation
  * loads) spilled most of them to the stack and ran at 17-19 GMAC/s; 4 tokens per pass, with the
  * sums in memory, fit the 16 registers and run at 24-26 (bench/kernels/gemm_lab.c, v1 vs v3). */
-enum { TOKENS_PER_PASS = 4 };
+#ifndef SM_GEMM_TOKENS_PER_PASS
+#define SM_GEMM_TOKENS_PER_PASS 4
+#endif
+enum { TOKENS_PER_PASS = SM_GEMM_TOKENS_PER_PASS };
 
 /* One weight row's chunk of nbc blocks against n_tok (1-SM_GEMM_TILE) tokens, continuing the
  * row's running sums acc[0..n_tok); `q4` picks the weight type (a constant after inlining). */
