@@ -354,8 +354,9 @@ static inline v128_t block_acc(v128_t acc, const w_block16 *wb, const v128_t xq[
 
 /* Tokens per pass of the token loop below, which must stay a loop in the WASM: V8 loads every
  * operand of a basic block up front, so a block body with all 8 tokens unrolled (32 activation
- * loads) spilled most of them to the stack and ran at 17-19 GMAC/s; 4 tokens per pass, with the
- * sums in memory, fit the 16 registers and run at 24-26 (bench/kernels/gemm_lab.c, v1 vs v3). */
+ * loads) spilled most of them to the stack and ran at 17-19 GMAC/s under Node; 4 tokens per pass,
+ * with the sums in memory, fit the 16 vector registers and run at 21-26 (bench/kernels/gemm_lab.c,
+ * v1 before and after; docs/ARCHITECTURE.md, "Loads come first"). */
 #ifndef SM_GEMM_TOKENS_PER_PASS
 #define SM_GEMM_TOKENS_PER_PASS 4
 #endif
