@@ -170,6 +170,11 @@ export class Engine {
   }
 }
 
+/** Calls of each of a loaded model's weight types' kernels before its first prompt: Chromium's V8
+ * optimizes a WASM function only after many calls, and at 20 the first 128-token prefill still
+ * ran partly unoptimized (src/kern/warmup.c). 10-40 ms for a model with two weight types. */
+const MODEL_WARMUP_ROUNDS = 2000;
+
 export class Model {
   /** @param {Engine} engine @param {number} handle @param {number | number[]} bytesPtrs the file
    * buffer(s) in WASM memory, freed with the model */
@@ -178,6 +183,8 @@ export class Model {
     this.handle = handle;
     this.bytesPtrs = Array.isArray(bytesPtrs) ? bytesPtrs : [bytesPtrs];
     const m = engine.mod;
+    // builds from before the export (a custom wasm directory) simply skip it
+    if (typeof m._sm_js_model_warmup === 'function') m._sm_js_model_warmup(handle, MODEL_WARMUP_ROUNDS);
     /** @type {{arch: string, name: string, n_vocab: number, n_ctx_train: number, n_embd: number, n_layer: number, n_head: number, n_head_kv: number, n_ff: number, bos_token: number, eos_token: number, n_params: number, weight_bytes: number}} */
     this.info = JSON.parse(m.UTF8ToString(m._sm_js_model_info(handle)));
     /** @type {Tokenizer | null | undefined} */

@@ -99,7 +99,8 @@ export async function compileWasm(opts = {}) {
   return WebAssembly.compile(/** @type {BufferSource} */ (await readWasmBytes(url)));
 }
 
-/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node). */
+/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node); a
+ * loaded model's own types get many more (MODEL_WARMUP_ROUNDS in engine.js). */
 const WARMUP_ROUNDS = 20;
 
 /**

@@ -8,6 +8,13 @@
  * slower the first time than the second (smallmind bench --repeat 1 against --repeat 2). Calling
  * them a few times on tiny inputs while the model is still being read gets them queued for
  * optimization before the first prompt. Zero-filled blocks are valid for every type (zero scales).
+ *
+ * Chromium's V8 needs many more calls before it optimizes a function: with 20 rounds its first
+ * 128-token TinyLlama Q8_0 prefill (SmallMind.load, 1 thread) still ran at 13-16 tok/s against
+ * 19-20 for the next ones, with 600 at 16-17, with 2000 at 19 like the next. 2000 rounds of all
+ * 13 types take 20-50 ms under Node, so the loader does a few rounds of everything when the module
+ * loads (sm_kern_warmup) and the long warm-up only for the types a model has, once it is loaded
+ * (sm_kern_warmup_types through sm_js_model_warmup).
  */
 #include "kern/warmup.h"
 
@@ -17,11 +24,7 @@
 
 enum { WARM_N = 256, WARM_ROWS = 4, WARM_TOK = 4 };
 
-void sm_kern_warmup(int rounds) {
-    static const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q4_1, SM_TYPE_Q5_0, SM_TYPE_Q5_1,
-                                    SM_TYPE_Q8_0, SM_TYPE_Q2_K, SM_TYPE_Q3_K, SM_TYPE_Q4_K,
-                                    SM_TYPE_Q5_K, SM_TYPE_Q6_K, SM_TYPE_F16, SM_TYPE_BF16,
-                                    SM_TYPE_F32};
+void sm_kern_warmup_types(const int32_t *types, int n, int rounds) {
     /* room for the widest rows (F32: 4 bytes per element), on the stack: loads may run it at once
      * in several threads */
     _Alignas(16) unsigned char w[WARM_ROWS * WARM_N * 4], x[WARM_TOK * WARM_N * 4];
@@ -29,7 +32,7 @@ void sm_kern_warmup(int rounds) {
     memset(w, 0, sizeof w);
     memset(x, 0, sizeof x);
     memset(xf, 0, sizeof xf);
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+    for (int i = 0; i < n; i++) {
         const sm_type_traits *t = sm_kern_traits(types[i]);
         if (!t || !t->vec_dot) continue;
         const sm_type_traits *xt = sm_kern_traits(t->vec_dot_type);
@@ -42,4 +45,12 @@ void sm_kern_warmup(int rounds) {
             y[0] += t->vec_dot(WARM_N, w, x);
         }
     }
+}
+
+void sm_kern_warmup(int rounds) {
+    static const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q4_1, SM_TYPE_Q5_0, SM_TYPE_Q5_1,
+                                    SM_TYPE_Q8_0, SM_TYPE_Q2_K, SM_TYPE_Q3_K, SM_TYPE_Q4_K,
+                                    SM_TYPE_Q5_K, SM_TYPE_Q6_K, SM_TYPE_F16, SM_TYPE_BF16,
+                                    SM_TYPE_F32};
+    sm_kern_warmup_types(types, (int)(sizeof types / sizeof types[0]), rounds);
 }

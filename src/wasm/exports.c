@@ -27,6 +27,7 @@ void *sm_js_alloc(size_t size);
 void sm_js_free(void *p);
 double sm_js_heap_used(void);
 void sm_js_warmup(int32_t rounds);
+void sm_js_model_warmup(const sm_model *m, int32_t rounds);
 int32_t sm_js_error_code(void);
 const char *sm_js_error_msg(void);
 sm_model *sm_js_model_load(const void *data, size_t size);
@@ -66,6 +67,16 @@ EMSCRIPTEN_KEEPALIVE double sm_js_heap_used(void) { return (double)mallinfo().uo
 /* The matrix kernels run on tiny buffers so the engine's JIT optimizes them before the first
  * prompt (kern/warmup.c). */
 EMSCRIPTEN_KEEPALIVE void sm_js_warmup(int32_t rounds) { sm_kern_warmup(rounds); }
+
+/* The kernels of a loaded model's weight types, `rounds` times each (kern/warmup.c). */
+EMSCRIPTEN_KEEPALIVE void sm_js_model_warmup(const sm_model *m, int32_t rounds) {
+    sm_model_file_info fi;
+    if (sm_model_get_file_info(m, &fi) != SM_OK) return;
+    int32_t types[64];
+    int n = 0;
+    for (int32_t i = 0; i < fi.n_weight_types && n < 64; i++) types[n++] = fi.weight_types[i].type;
+    sm_kern_warmup_types(types, n, rounds);
+}
 
 EMSCRIPTEN_KEEPALIVE int32_t sm_js_error_code(void) { return last_error.code; }
 
