@@ -6,7 +6,7 @@ sm_add_engine(sm_simd ${SM_SIMD_FLAGS})
 sm_add_engine(sm_mt ${SM_SIMD_FLAGS} -pthread)
 
 set(SM_WASM_EXPORTS
-  _malloc _free _sm_js_alloc _sm_js_free _sm_js_heap_used _sm_js_warmup _sm_js_model_warmup _sm_version _sm_status_name
+  _malloc _free _sm_js_alloc _sm_js_free _sm_js_heap_used _sm_js_model_warmup _sm_version _sm_status_name
   _sm_js_model_load _sm_model_free _sm_js_model_info _sm_js_model_estimate _sm_js_error_code _sm_js_error_msg
   _sm_js_session_new _sm_js_session_set_sampling _sm_session_free _sm_session_decode _sm_session_step
   _sm_session_logits _sm_session_n_past _sm_session_rewind _sm_session_cancel

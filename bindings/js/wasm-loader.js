@@ -99,10 +99,6 @@ export async function compileWasm(opts = {}) {
   return WebAssembly.compile(/** @type {BufferSource} */ (await readWasmBytes(url)));
 }
 
-/** Calls of each matrix kernel on tiny buffers after instantiation (about 4 ms under Node); a
- * loaded model's own types get many more (MODEL_WARMUP_ROUNDS in engine.js). */
-const WARMUP_ROUNDS = 20;
-
 /**
  * @param {{variant?: 'simd' | 'mt', relaxedSimd?: boolean, wasmUrl?: string | URL, assetsBase?: string | URL,
  *   wasmModule?: WebAssembly.Module, wasmFactory?: Function}} [opts] wasmModule: an already
@@ -148,7 +144,6 @@ export async function loadWasm(opts = {}) {
   if (variant === 'mt') config.mainScriptUrlOrBlob = jsUrl.href;
   const mod = await factory(config);
   mod.smRelaxedSimd = relaxed;
-  // a few ms: the matrix kernels get optimized before the first prompt (src/kern/warmup.c)
-  mod._sm_js_warmup(WARMUP_ROUNDS);
+  // the kernels are warmed up per model, for its weight types, when it loads (engine.js Model)
   return mod;
 }

@@ -45,13 +45,20 @@ static v128_t mac_group(v128_t isum, v128_t q, const uint8_t *xqs, int scale) {
 
 /* The 8 scales of a Q4_K/Q5_K block, and its mins term sum_g m[g] * sum(x in g). Word-wise
  * unpacking (four 6-bit fields per uint32), equal to sm_kern_q4k_scale_min (test_kern checks). */
-static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8]) {
-    uint32_t u[3], v[4];
+/* A Q4_K/Q5_K block's 12 packed bytes as 8 6-bit scales (v[0..1], one per byte) and 8 mins
+ * (v[2..3]). */
+static inline void q45_unpack(const uint8_t *packed, uint32_t v[4]) {
+    uint32_t u[3];
     memcpy(u, packed, sizeof u);
     v[0] = u[0] & 0x3f3f3f3fu;                                             /* scales 0-3 */
     v[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;        /* scales 4-7 */
     v[2] = u[1] & 0x3f3f3f3fu;                                             /* mins 0-3 */
     v[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4; /* mins 4-7 */
+}
+
+static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8]) {
+    uint32_t v[4];
+    q45_unpack(packed, v);
     uint8_t m[8];
     memcpy(sc, v, 8);
     memcpy(m, v + 2, 8);
@@ -441,6 +448,19 @@ static inline __attribute__((always_inline)) void q45_tile_block_start(
     }
 }
 
+/* The Q8_K row x (nb blocks) widened to i16, 32 vectors per block (elements 8v to 8v + 7), done
+ * once per gemv call (and once per prefill chunk and token): the block loops then widen only the
+ * weights. */
+static void widen_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xw) {
+    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K), xw += SM_QK_K / 8) {
+        for (int k = 0; k < SM_QK_K / 16; k++) {
+            const v128_t v = wasm_v128_load(x + Q8K_QS + 16 * k);
+            xw[2 * k] = wasm_i16x8_extend_low_i8x16(v);
+            xw[2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
+        }
+    }
+}
+
 /* The K-quant gemms (Q4_K, Q5_K, Q6_K) in the shape of the Q4_0/Q8_0 ones: tiles of K_TILE
  * tokens and K_ROWS rows, the tile's Q8_K activations widened to i16 once per chunk of K_CHUNK
  * super-blocks for all the rows, each row's weights unpacked, widened and multiplied by their
@@ -460,11 +480,7 @@ static void k_widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc,
     for (int s = 0; s < nbc; s++)
         for (int t = 0; t < n_tok; t++) {
             const uint8_t *b = x + (size_t)t * x_stride + (size_t)s * sizeof(sm_block_q8_K);
-            for (int v = 0; v < SM_QK_K / 16; v++) {
-                const v128_t q = wasm_v128_load(b + Q8K_QS + 16 * v);
-                c->q[s][t][2 * v] = wasm_i16x8_extend_low_i8x16(q);
-                c->q[s][t][2 * v + 1] = wasm_i16x8_extend_high_i8x16(q);
-            }
+            widen_q8_K_row(b, 1, c->q[s][t]);
             /* |bsum| <= 16 * 127, so a pair fits i16 */
             const v128_t b0 = wasm_v128_load(b + Q8K_BSUMS), b1 = wasm_v128_load(b + Q8K_BSUMS + 16);
             c->bsum2[s][t] = wasm_i16x8_add(wasm_i16x8_shuffle(b0, b1, 0, 2, 4, 6, 8, 10, 12, 14),
@@ -500,12 +516,8 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t *p
                                                                  const k_chunk *c, int s,
                                                                  int n_tok, float *mins,
                                                                  uint8_t sc[8]) {
-    uint32_t u[3], v[4];
-    memcpy(u, packed, sizeof u);
-    v[0] = u[0] & 0x3f3f3f3fu;
-    v[1] = (u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4;
-    v[2] = u[1] & 0x3f3f3f3fu;
-    v[3] = ((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4;
+    uint32_t v[4];
+    q45_unpack(packed, v);
     memcpy(sc, v, 8);
     const v128_t m = wasm_u16x8_extend_low_u8x16(wasm_u64x2_make((uint64_t)v[3] << 32 | v[2], 0));
     for (int t = 0; t < n_tok; t++) {
@@ -603,7 +615,8 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
             for (int r0 = 0; r0 < (n_rows); r0 += K_ROWS) {                                        \
                 const int nr = (n_rows) - r0 < K_ROWS ? (n_rows) - r0 : K_ROWS;                    \
                 for (int r = 0; r < nr; r++)                                                       \
-                    for (int t = 0; t < nt; t++) acc_[r][t] = wasm_f32x4_splat(0.0f), mins_[r][t] = 0.0f; \
+                    for (int t = 0; t < nt; t++)                                                   \
+                        acc_[r][t] = wasm_f32x4_splat(0.0f), mins_[r][t] = 0.0f;                   \
                 for (int64_t s0 = 0; s0 < nb_; s0 += K_CHUNK) {                                    \
                     const int nbc = nb_ - s0 < K_CHUNK ? (int)(nb_ - s0) : K_CHUNK;                \
                     k_widen_chunk(xt + (size_t)s0 * sizeof(sm_block_q8_K), x_stride, nt, nbc, &c_); \
@@ -616,7 +629,8 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
                 }                                                                                  \
                 for (int r = 0; r < nr; r++)                                                       \
                     for (int t = 0; t < nt; t++)                                                   \
-                        (y)[(t0 + t) * (ldy) + r0 + r] = sm_kern_hsum_f32x4(acc_[r][t]) - mins_[r][t]; \
+                        (y)[(t0 + t) * (ldy) + r0 + r] =                                           \
+                            sm_kern_hsum_f32x4(acc_[r][t]) - mins_[r][t];                          \
             }                                                                                      \
         }                                                                                          \
     } while (0)
@@ -640,18 +654,6 @@ void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
 }
 
 /* ---- decode: one activation row against many weight rows ----------------------------------- */
-
-/* The Q8_K row x (nb blocks) widened to i16, 32 vectors per block (elements 8v to 8v + 7), done
- * once per gemv call: the block loops then widen only the weights. */
-static void widen_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xw) {
-    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K), xw += SM_QK_K / 8) {
-        for (int k = 0; k < SM_QK_K / 16; k++) {
-            const v128_t v = wasm_v128_load(x + Q8K_QS + 16 * k);
-            xw[2 * k] = wasm_i16x8_extend_low_i8x16(v);
-            xw[2 * k + 1] = wasm_i16x8_extend_high_i8x16(v);
-        }
-    }
-}
 
 /* mac_group with the 16 activations already widened (xw: two i16x8): the same i32 lanes. */
 static inline v128_t mac_group_widened(v128_t isum, v128_t q, const v128_t *xw, int scale) {

@@ -5,16 +5,16 @@
  * that get hot, in the background; a call that is already running keeps the baseline code. The
  * matrix kernels are few, long-running calls, so the first prompt after loading a model ran a
  * good part of its kernels unoptimized: TinyLlama's 128-token prefill under Node 20 was 20-30%
- * slower the first time than the second (smallmind bench --repeat 1 against --repeat 2). Calling
- * them a few times on tiny inputs while the model is still being read gets them queued for
- * optimization before the first prompt. Zero-filled blocks are valid for every type (zero scales).
+ * slower the first time than the second (smallmind bench --repeat 1 against --repeat 2); 20
+ * calls on tiny inputs when the module loaded fixed that under Node. Zero-filled blocks are valid
+ * for every type (zero scales).
  *
  * Chromium's V8 needs many more calls before it optimizes a function: with 20 rounds its first
  * 128-token TinyLlama Q8_0 prefill (SmallMind.load, 1 thread) still ran at 13-16 tok/s against
  * 19-20 for the next ones, with 600 at 16-17, with 2000 at 19 like the next. 2000 rounds of all
- * 13 types take 20-50 ms under Node, so the loader does a few rounds of everything when the module
- * loads (sm_kern_warmup) and the long warm-up only for the types a model has, once it is loaded
- * (sm_kern_warmup_types through sm_js_model_warmup).
+ * 13 types take 20-50 ms under Node, so a loaded model warms up only its own weight types
+ * (sm_kern_warmup_types through sm_js_model_warmup, from the JS Model constructor). sm_kern_warmup
+ * (every type) is what test_kern runs under the sanitizers.
  */
 #include "kern/warmup.h"
 

@@ -12,8 +12,7 @@
 void sm_kern_warmup(int rounds);
 
 /* The same for the n listed types only (others, and types without kernels, are skipped): a
- * loaded model's weight types, warmed up long enough for engines whose tiering needs more calls
- * than sm_kern_warmup's few (Chromium's V8, see warmup.c). */
+ * loaded model's weight types, before its first prompt (see warmup.c). */
 void sm_kern_warmup_types(const int32_t *types, int n, int rounds);
 
 #endif

@@ -26,7 +26,6 @@
 void *sm_js_alloc(size_t size);
 void sm_js_free(void *p);
 double sm_js_heap_used(void);
-void sm_js_warmup(int32_t rounds);
 void sm_js_model_warmup(const sm_model *m, int32_t rounds);
 int32_t sm_js_error_code(void);
 const char *sm_js_error_msg(void);
@@ -64,11 +63,8 @@ EMSCRIPTEN_KEEPALIVE void sm_js_free(void *p) { free(p); }
  * unlike the WASM memory size, which only grows. */
 EMSCRIPTEN_KEEPALIVE double sm_js_heap_used(void) { return (double)mallinfo().uordblks; }
 
-/* The matrix kernels run on tiny buffers so the engine's JIT optimizes them before the first
- * prompt (kern/warmup.c). */
-EMSCRIPTEN_KEEPALIVE void sm_js_warmup(int32_t rounds) { sm_kern_warmup(rounds); }
-
-/* The kernels of a loaded model's weight types, `rounds` times each (kern/warmup.c). */
+/* The kernels of a loaded model's weight types run `rounds` times on tiny buffers so the engine's
+ * JIT optimizes them before the first prompt (kern/warmup.c). */
 EMSCRIPTEN_KEEPALIVE void sm_js_model_warmup(const sm_model *m, int32_t rounds) {
     sm_model_file_info fi;
     if (sm_model_get_file_info(m, &fi) != SM_OK) return;
