@@ -3,8 +3,9 @@
  *   x += Wo · attn(rope(Wq·n(x)), rope(Wk·n(x)), Wv·n(x))     n = RMSNorm, causal GQA attention
  *   x += Wdown · (silu(Wgate·n(x)) ⊙ Wup·n(x))               SwiGLU FFN
  * and finally logits = Wout · n(x) for the last token. Every matmul covers the whole batch, so a
- * prompt is processed as matrix-matrix products. Parallel regions split rows (matmuls) or
- * (token, head) pairs (attention) into fixed ranges: results do not depend on the thread count.
+ * prompt is processed as matrix-matrix products. Parallel regions split rows (matmuls: runs taken
+ * from a shared counter) or (token, head) pairs (attention: fixed ranges); either way the results
+ * do not depend on the thread count.
  */
 #include "model/forward.h"
 
@@ -107,31 +108,48 @@ static void convert_worker(void *ctx, int ith, int nth) {
     sm_kern_convert_rows(t->type, t->x, t->xq, t->n, t->n_tok, ith, nth);
 }
 
+/* Weights that share their input and its conversion run as one region (Wq, Wk and Wv; Wgate and
+ * Wup): the threads meet once at its end rather than after each weight. */
+enum { MATMUL_MAX_FUSED = 3 };
+
 typedef struct matmul_task {
-    const sm_weight *w;
     const void *xq;
-    int n_tok;
-    float *y;
-    atomic_llong next_row; /* the first row no thread has taken yet */
+    int n_tok, n_w;
+    const sm_weight *w[MATMUL_MAX_FUSED];
+    float *y[MATMUL_MAX_FUSED];
+    atomic_llong next_row[MATMUL_MAX_FUSED]; /* per weight, the first row no thread has taken yet */
 } matmul_task;
 
-/* Threads take runs of rows from a shared counter rather than fixed halves: on a busy machine
- * (a browser tab, a shared VM) one thread is often descheduled for a while, and with fixed shares
- * the others would wait for it at the end of the region. Runs are an eighth of a thread's share
- * (whole 16-row blocks), long enough that each thread still streams weights sequentially, which
- * the hardware prefetcher needs at decode time (16-row runs decoded a third slower). Which thread
+/* Takes the next run of rows [*lo, return value) of a weight with n_out rows, or returns 0 when
+ * none is left. Threads take runs from a shared counter rather than fixed halves: on a busy
+ * machine (a browser tab, a shared VM) one thread is often descheduled for a while, and with fixed
+ * shares the others would wait for it at the end of the region. A run is a quarter of a thread's
+ * share of the rows still untaken (whole 16-row blocks), so runs start long, which the hardware
+ * prefetcher needs at decode time (fixed 16-row runs decoded a third slower), and shrink towards
+ * the end, so the threads finish within about one 16-row block of each other. Which thread
  * computes a row does not change its result. */
+static int64_t take_rows(atomic_llong *next_row, int64_t n_out, int nth, int64_t *lo) {
+    long long at = atomic_load_explicit(next_row, memory_order_relaxed);
+    for (;;) {
+        if (at >= n_out) return 0;
+        int64_t run = (n_out - at + 4 * nth - 1) / (4 * nth);
+        run = (run + SM_MATMUL_ROW_BLOCK - 1) / SM_MATMUL_ROW_BLOCK * SM_MATMUL_ROW_BLOCK;
+        const int64_t hi = at + run < n_out ? at + run : n_out;
+        if (atomic_compare_exchange_weak(next_row, &at, (long long)hi)) {
+            *lo = at;
+            return hi;
+        }
+    }
+}
+
 static void matmul_worker(void *ctx, int ith, int nth) {
     (void)ith;
     matmul_task *t = ctx;
-    const int64_t n_out = t->w->n_out;
-    int64_t run = (n_out + 8 * nth - 1) / (8 * nth);
-    run = (run + SM_MATMUL_ROW_BLOCK - 1) / SM_MATMUL_ROW_BLOCK * SM_MATMUL_ROW_BLOCK;
-    for (;;) {
-        const int64_t lo = atomic_fetch_add(&t->next_row, run);
-        if (lo >= n_out) break;
-        const int64_t hi = lo + run < n_out ? lo + run : n_out;
-        sm_kern_matmul_rows(t->w, t->xq, t->n_tok, t->y, n_out, lo, hi);
+    for (int i = 0; i < t->n_w; i++) {
+        const sm_weight *w = t->w[i];
+        int64_t lo, hi;
+        while ((hi = take_rows(&t->next_row[i], w->n_out, nth, &lo)) > 0)
+            sm_kern_matmul_rows(w, t->xq, t->n_tok, t->y[i], w->n_out, lo, hi);
     }
 }
 
@@ -146,22 +164,28 @@ static void run_region(const sm_fwd *f, sm_pool *pool, sm_pool_fn fn, void *ctx,
     else sm_pool_run(pool, fn, ctx);
 }
 
-/* y[t] = W · x[t] for each of n weights sharing the input x: [n_tok][n_in]. Converts x once per
- * distinct vec_dot_type (consecutive weights of the same kind share the conversion). */
+/* y[t] = W · x[t] for each of n weights sharing the input x: [n_tok][n_in]. Consecutive weights
+ * with the same vec_dot_type share one conversion of x and one parallel region. */
 static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, const sm_weight *const *w,
                         float *const *y, int n) {
     int32_t converted = -1;
-    for (int i = 0; i < n; i++) {
-        const int32_t vt = w[i]->traits->vec_dot_type;
-        if (vt != converted) {
+    for (int i = 0; i < n;) {
+        const sm_type vt = w[i]->traits->vec_dot_type;
+        if ((int32_t)vt != converted) {
             convert_task ct = {.type = vt, .x = x, .xq = f->xq, .n = w[i]->n_in, .n_tok = n_tok};
             /* a conversion costs a few operations per element; threads split it by token */
             run_region(f, pool, convert_worker, &ct, n_tok > 1 ? 4 * (int64_t)n_tok * w[i]->n_in : 0);
-            converted = vt;
+            converted = (int32_t)vt;
         }
-        matmul_task mt = {.w = w[i], .xq = f->xq, .n_tok = n_tok, .y = y[i]};
-        atomic_init(&mt.next_row, 0);
-        run_region(f, pool, matmul_worker, &mt, (int64_t)n_tok * w[i]->n_in * w[i]->n_out);
+        matmul_task mt = {.xq = f->xq, .n_tok = n_tok};
+        int64_t work = 0;
+        for (; i < n && mt.n_w < MATMUL_MAX_FUSED && w[i]->traits->vec_dot_type == vt; i++, mt.n_w++) {
+            mt.w[mt.n_w] = w[i];
+            mt.y[mt.n_w] = y[i];
+            atomic_init(&mt.next_row[mt.n_w], 0);
+            work += (int64_t)n_tok * w[i]->n_in * w[i]->n_out;
+        }
+        run_region(f, pool, matmul_worker, &mt, work);
     }
 }
 

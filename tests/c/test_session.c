@@ -25,6 +25,7 @@
 #include "check.h"
 #include "gguf_build.h"
 #include "io/gguf.h"
+#include "kern/types.h"
 #include "sm.h"
 
 /* A model and the file it borrows. */
@@ -388,9 +389,12 @@ static void test_batching(void) {
     free_model(&t);
 }
 
-static void test_threads(void) {
+/* mixed: one layer's Wk in another type (Q8_0, zero weights) than Wq and Wv (F32), so the three
+ * projections split into three conversions and parallel regions instead of one of each */
+static void test_threads_of(bool mixed) {
     gb_llama spec = no_eos_spec();
     spec.n_vocab = 50, spec.n_ff = 96; /* row counts that do not split evenly */
+    if (mixed) spec.retype_tensor = "blk.0.attn_k.weight", spec.retype = SM_TYPE_Q8_0;
     tmodel t = make_model(&spec);
     int32_t toks[20];
     prompt(toks, 20, t.n_vocab, 7);
@@ -418,7 +422,7 @@ static void test_threads(void) {
                 CHECK(memcmp(sm_session_logits(s), ref_end, sizeof ref_end) == 0);
                 CHECK(memcmp(gen, ref_gen, sizeof ref_gen) == 0);
             } else {
-                static int32_t ref_sampled[8];
+                static int32_t ref_sampled[8]; /* set on the first thread count of each call */
                 if (n_threads == 1) memcpy(ref_sampled, gen, sizeof gen);
                 else CHECK(memcmp(gen, ref_sampled, sizeof gen) == 0);
             }
@@ -426,6 +430,11 @@ static void test_threads(void) {
         }
     }
     free_model(&t);
+}
+
+static void test_threads(void) {
+    test_threads_of(false);
+    test_threads_of(true);
 }
 
 static void generate(const tmodel *t, float temperature, uint64_t seed, int32_t *out, int n) {
@@ -727,7 +736,7 @@ static void check_reference_f16(const tmodel *t, const int32_t *toks, int n_tok,
     const float *l = sm_session_logits(s);
     double num = 0, den = 0;
     for (int i = 0; i < t->n_vocab; i++) {
-        num = fmax(num, fabs(l[i] - ref[i]));
+        num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
         den = fmax(den, fabs(ref[i]));
     }
     if (getenv("SM_TEST_VERBOSE") || !(num / den <= 1e-3))
@@ -752,7 +761,7 @@ static void check_reference(const char *what, const gb_llama *spec, int n_tok) {
     const float *l = sm_session_logits(s);
     double num = 0, den = 0, spread = 0;
     for (int i = 0; i < t.n_vocab; i++) {
-        num = fmax(num, fabs(l[i] - ref[i]));
+        num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
         den = fmax(den, fabs(ref[i]));
         spread = fmax(spread, fabs(ref[i] - ref[0]));
     }
@@ -780,6 +789,70 @@ static void test_reference(void) {
     spec = gb_llama_default();
     spec.n_head = 2, spec.n_head_kv = 2, spec.n_vocab = 40, spec.n_ff = 48, spec.seed = 5;
     check_reference("2 heads of 16", &spec, 7);
+}
+
+/* Q8_0 round trip of a weight, row by row (rows of ne[0]). */
+static void q8_0_round_trip(float *w, const int64_t ne[4]) {
+    const sm_type_traits *tr = sm_kern_traits(SM_TYPE_Q8_0);
+    uint8_t row[64 * 34];
+    CHECK(ne[0] <= 64 * 32 && ne[0] % 32 == 0);
+    for (int64_t r = 0; r < ne[1]; r++) {
+        tr->from_float(w + r * ne[0], row, ne[0]);
+        tr->to_float(row, w + r * ne[0], ne[0]);
+    }
+}
+
+static void round_trip_wk(const char *name, float *w, const int64_t ne[4], void *ctx) {
+    if (strcmp(name, (const char *)ctx) == 0) q8_0_round_trip(w, ne);
+}
+
+/* A layer whose Wk is Q8_0 between F32 Wq and Wv: the three projections take two activation
+ * conversions (F32, Q8_0, F32 again) and three parallel regions. Against the double-precision
+ * reference over the same weights (Wk as its Q8_0 values) only the Q8_0 rounding of Wk's input
+ * separates them; an input converted for the wrong type, or a projection left out, moves the
+ * logits by far more. */
+static void test_mixed_types_reference(void) {
+    static const char wk[] = "blk.0.attn_k.weight";
+    gb_llama spec = gb_llama_default();
+    spec.n_layer = 1, spec.seed = 6, spec.edit = round_trip_wk, spec.ctx = (void *)wk;
+    size_t ref_size;
+    uint8_t *ref_file = gb_llama_build(&spec, &ref_size); /* F32, Wk already Q8_0-exact */
+    /* the same model with Wk stored as Q8_0: quantizing its Q8_0-exact values gives them back */
+    gb_llama mixed = spec;
+    mixed.retype_tensor = wk, mixed.retype = SM_TYPE_Q8_0;
+    tmodel t = make_model(&mixed);
+    sm_gguf g_ref, g_mixed;
+    CHECK_EQ(sm_gguf_parse(ref_file, ref_size, &g_ref, NULL), SM_OK);
+    CHECK_EQ(sm_gguf_parse(t.file, t.size, &g_mixed, NULL), SM_OK);
+    const sm_gguf_tensor *src = sm_gguf_find_tensor(&g_ref, wk), *dst = sm_gguf_find_tensor(&g_mixed, wk);
+    CHECK(src && dst && dst->type == SM_TYPE_Q8_0);
+    const int64_t n = (int64_t)(src->n_bytes / sizeof(float));
+    sm_kern_traits(SM_TYPE_Q8_0)->from_float((const float *)(const void *)src->data, (void *)dst->data, n);
+    int32_t toks[6];
+    prompt(toks, 6, t.n_vocab, 12);
+    double ref[64];
+    ref_forward(ref_file, ref_size, &spec, toks, 6, ref);
+    for (int32_t n_threads = 1; n_threads <= 2; n_threads++) {
+        sm_session_params p = sm_session_default_params();
+        p.n_ctx = 16, p.kv_type = SM_KV_F32, p.n_threads = n_threads, p.min_parallel_work = 1;
+        sm_session *s = NULL;
+        CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
+        CHECK_EQ(sm_session_decode(s, toks, 6), SM_OK);
+        const float *l = sm_session_logits(s);
+        double num = 0, den = 0;
+        for (int i = 0; i < t.n_vocab; i++) {
+            num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
+            den = fmax(den, fabs(ref[i]));
+        }
+        if (getenv("SM_TEST_VERBOSE") || !(num / den <= 1e-2))
+            fprintf(stderr, "  reference 'Q8_0 Wk between F32', %d threads: relative difference %g\n",
+                    n_threads, num / den);
+        CHECK(num / den <= 1e-2);
+        sm_session_free(s);
+    }
+    sm_gguf_free(&g_ref), sm_gguf_free(&g_mixed);
+    free(ref_file);
+    free_model(&t);
 }
 
 /* Memory estimates match the formula of what a session allocates, and budgets are enforced before
@@ -884,5 +957,6 @@ int main(void) {
     test_bias_and_set_sampling();
     test_cancel();
     test_reference();
+    test_mixed_types_reference();
     return sm_check_report("test_session");
 }
