@@ -16,10 +16,19 @@
  *        its scales converted once, then v0's per-block float operations on every row (equal to
  *        v0 bit for bit)
  *   v4   (Q4_0) v3 with extmul products on i8 activations
- *   v5   (Q4_0) the engine's gemv as it is (sm_kern_gemv_q4_0_simd128)
+ *   v5   (Q4_0) the engine's gemv as it is (sm_kern_gemv_q4_0_simd128; since the fourth session
+ *        it reads v8's table, so v5 and v8 now differ only in where the table lives)
  *   v6   (Q4_0) v5 with the nibble offset folded into the activations (zero-extended weights, no
  *        subtraction) and the weight scales converted four blocks at a time in SIMD
  *   v7   (Q4_0) v6 over two rows per pass, sharing the activation loads
+ *   v8   (Q4_0) v5 with each weight block's scale read from a 65536-entry half -> float table
+ *
+ * Fourth session (2026-12-06, evening; bash bench/kernels/run.sh 64 dot, three passes, with the
+ * engine's gemv as it was before): v5 15.4-15.9 GMAC/s in cache and 15.3-15.7 from memory, v8 16.7-17.7 and 16.7-17.5, bit-identical.
+ * V8's code for v5's block loop (node --print-wasm-code --no-liftoff on a --profiling-funcs
+ * build) is about 58 instructions, 14 of them and two branches for the scalar fp16 conversion of
+ * the scale; v8 is the engine's gemv since (sm_kern_fp16_table). v6's SIMD conversion of four
+ * scales at a time had not paid off: gathering the four scales from 18-byte strides costs as much.
  *
  * Third session (2026-12-06, node dot_lab.cjs 3): v5 8.4-13.7 GMAC/s, v6 8.7-13.3, v7 8.5-13.4,
  * all bit-identical to v0: about 12 fewer instructions per block bought nothing measurable, so
@@ -228,6 +237,10 @@ typedef struct xw6_block {
     v128_t neg8; /* -8 times the lanes' activation pair sums */
 } xw6_block;
 
+typedef struct x16v8_block {
+    v128_t q[4];
+} x16v8_block;
+
 static xw6_block *widen_x6(const uint8_t *x, int64_t nb, float **dx_out) {
     xw6_block *xw = malloc(nb * sizeof *xw);
     float *dx = malloc((nb + 3) * sizeof *dx);
@@ -329,6 +342,46 @@ static void gemv_q4_v5(int64_t n, const uint8_t *w, size_t w_row, int rows, cons
     sm_kern_gemv_q4_0_simd128(n, w, w_row, rows, x, y);
 }
 
+/* v8: v5 with the weight scales read from a 65536-entry fp16 -> f32 table (256 KiB, filled once
+ * with sm_kern_fp16_to_f32, so exact: bit-identical) instead of converted per block. */
+static float f16_table[65536];
+
+static void fill_f16_table(void) {
+    for (uint32_t h = 0; h < 65536; h++) f16_table[h] = sm_kern_fp16_to_f32((uint16_t)h);
+}
+
+static void gemv_q4_v8(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+    const int64_t nb = n / 32;
+    x16v8_block xw[2048 / 32];
+    float dx[2048 / 32];
+    for (int64_t j = 0; j < nb; j++) {
+        const uint8_t *b = x + j * Q8B;
+        const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
+        xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
+        xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
+        dx[j] = sm_kern_load_scale(b);
+    }
+    const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
+    for (int r = 0; r < rows; r++) {
+        const uint8_t *a = w + (size_t)r * w_row;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += Q4B) {
+            const v128_t q = wasm_v128_load(a + 2);
+            const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
+            const v128_t hi = wasm_i8x16_sub(sm_kern_u8x16_shr(q, 4), eight);
+            const v128_t isum = wasm_i32x4_add(
+                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xw[j].q[0]),
+                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xw[j].q[1])),
+                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xw[j].q[2]),
+                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xw[j].q[3])));
+            uint16_t h;
+            memcpy(&h, a, sizeof h);
+            acc = sm_kern_acc_scaled(acc, isum, f16_table[h] * dx[j]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+
 /* ---- harness --------------------------------------------------------------------------------- */
 
 static double max_err(const float *a, const float *ref, size_t n) {
@@ -344,6 +397,7 @@ static void matvec(sm_vec_dot_fn dot, int64_t n, int rows, const uint8_t *w, siz
 
 int main(int argc, char **argv) {
     const int passes = argc > 1 ? atoi(argv[1]) : 2; /* the first pass also warms V8's tiers up */
+    fill_f16_table();
     const int32_t types[] = {SM_TYPE_Q4_0, SM_TYPE_Q8_0};
     const sm_vec_dot_fn versions[2][3] = {{sm_kern_vec_dot_q4_0_simd128, q4_v1, q4_v2},
                                           {sm_kern_vec_dot_q8_0_simd128, q8_v1, q8_v2}};
@@ -381,9 +435,9 @@ int main(int argc, char **argv) {
             if (type == SM_TYPE_Q4_0) {
                 float *y0 = malloc(rows * sizeof *y0);
                 matvec(versions[ti][0], n, rows, w, w_row, x, y0);
-                for (int v = 3; v < 8; v++) {
+                for (int v = 3; v < 9; v++) {
                     typedef void (*gemv_t)(int64_t, const uint8_t *, size_t, int, const uint8_t *, float *);
-                    const gemv_t g[] = {gemv_q4_v3, gemv_q4_v4, gemv_q4_v5, gemv_q4_v6, gemv_q4_v7};
+                    const gemv_t g[] = {gemv_q4_v3, gemv_q4_v4, gemv_q4_v5, gemv_q4_v6, gemv_q4_v7, gemv_q4_v8};
                     double best = 1e30;
                     for (int k = 0; k < 3; k++) {
                         const double t0 = lab_now_s();

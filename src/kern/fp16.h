@@ -71,11 +71,23 @@ static inline uint16_t sm_kern_f32_to_bf16(float f) {
     return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
 }
 
+/* Reads the bits of a little-endian fp16 at any alignment. */
+static inline uint16_t sm_kern_load_u16(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, sizeof h);
+    return h;
+}
+
 /* Reads a little-endian fp16 at any alignment. */
 static inline float sm_kern_load_fp16(const void *p) {
     uint16_t h;
     memcpy(&h, p, sizeof h);
     return sm_kern_fp16_to_f32(h);
 }
+
+/* All 65536 halves as floats (sm_kern_fp16_to_f32 of each, so exact), filled on the first call
+ * (thread-safe). A decode loop that converts a weight block's scale per block reads it here: one
+ * load instead of a dozen scalar operations (fp16_table.c). */
+const float *sm_kern_fp16_table(void);
 
 #endif

@@ -465,6 +465,7 @@ static inline __attribute__((always_inline)) void gemv_legacy(int64_t n, const u
     x16_block xw[SM_GEMV_MAX_N / SM_QK8_0];
     float dx[SM_GEMV_MAX_N / SM_QK8_0];
     widen_q8_0_row(x, nb, xw, dx);
+    const float *half = sm_kern_fp16_table();
     const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
     for (int r = 0; r < n_rows; r++) {
         const uint8_t *a = w + (size_t)r * w_stride;
@@ -479,7 +480,7 @@ static inline __attribute__((always_inline)) void gemv_legacy(int64_t n, const u
                 lo = wasm_v128_load(a + Q8_0_QS), hi = wasm_v128_load(a + Q8_0_QS + 16);
             }
             acc = sm_kern_acc_scaled(acc, block_dot_widened(lo, hi, &xw[j]),
-                                     sm_kern_load_scale(a) * dx[j]);
+                                     half[sm_kern_load_u16(a)] * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -524,6 +525,7 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
         xr[j].neg8sum = wasm_i32x4_sub(zero, RDOT(xr[j].lo, eight, RDOT(xr[j].hi, eight, zero)));
         dx[j] = sm_kern_load_scale(b);
     }
+    const float *half = sm_kern_fp16_table();
     for (int r = 0; r < n_rows; r++) {
         const uint8_t *a = (const uint8_t *)w + (size_t)r * w_stride;
         v128_t acc = wasm_f32x4_splat(0.0f);
@@ -531,7 +533,7 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
             const v128_t q = sm_relaxed_lane_order(wasm_v128_load(a + Q4_0_QS));
             const v128_t isum = RDOT(xr[j].lo, wasm_v128_and(q, m4),
                                      RDOT(xr[j].hi, sm_kern_u8x16_shr(q, 4), xr[j].neg8sum));
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_scale(a) * dx[j]);
+            acc = sm_kern_acc_scaled(acc, isum, half[sm_kern_load_u16(a)] * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }

@@ -133,6 +133,19 @@ static void test_fp16_exhaustive(void) {
     CHECK_EQ(bad, 0);
 }
 
+/* The decode loops' half -> float table holds sm_kern_fp16_to_f32 of every half, bit for bit
+ * (NaN payloads too), and the same table on every call. */
+static void test_fp16_table(void) {
+    const float *t = sm_kern_fp16_table();
+    int bad = 0;
+    for (uint32_t h = 0; h < 0x10000u; h++) {
+        const float want = sm_kern_fp16_to_f32((uint16_t)h);
+        bad += memcmp(&t[h], &want, sizeof want) != 0;
+    }
+    CHECK_EQ(bad, 0);
+    CHECK(sm_kern_fp16_table() == t);
+}
+
 static void test_fp16_values(void) {
     CHECK(sm_kern_fp16_to_f32(0x0001) == 0x1p-24f);
     CHECK(sm_kern_fp16_to_f32(0x03ff) == 1023.0f * 0x1p-24f);
@@ -779,6 +792,7 @@ static void test_load_scale(void) {
 int main(void) {
     test_fp16_exhaustive();
     test_fp16_values();
+    test_fp16_table();
     test_fp16_rounding();
     test_layouts();
     test_scale_unpack();
