@@ -435,11 +435,11 @@ static inline void widen16_scaled(v128_t q, int scale, v128_t w[2]) {
     }
 
 /* A Q4_K/Q5_K block's start in a tile of n_tok tokens: each token's mins term joins mins[t] with
- * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales. */
+ * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales.
+ * dmin: the block's fp16 dmin as a float. */
 static inline __attribute__((always_inline)) void q45_tile_block_start(
-    const uint8_t *a, size_t dmin_off, size_t scales_off, const uint8_t *b, size_t x_stride,
+    const uint8_t *a, float dmin, size_t scales_off, const uint8_t *b, size_t x_stride,
     int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
-    const float dmin = sm_kern_load_scale_k(a + dmin_off);
     for (int t = 0; t < n_tok; t++) {
         const uint8_t *bt = b + (size_t)t * x_stride;
         const int32_t msum = q45_scales(a + scales_off, bt, sc);
@@ -674,6 +674,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     k_row16 xw;
     widen_q8_K_row(x, nb, xw.q);
     const v128_t m4 = wasm_i8x16_splat(15);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         v128_t acc = wasm_f32x4_splat(0.0f);
         float mins = 0.0f;
@@ -683,7 +684,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
             const v128_t *xb = xw.q + i * (SM_QK_K / 8);
             uint8_t sc[8];
             v128_t isum;
-            q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
+            q45_tile_block_start(a, half[sm_kern_load_u16(a + Q4K_DMIN)], Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
                 const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
@@ -693,7 +694,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
                 isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
+            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -706,6 +707,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     const int64_t nb = n / SM_QK_K;
     k_row16 xw;
     widen_q8_K_row(x, nb, xw.q);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         v128_t acc = wasm_f32x4_splat(0.0f);
         float mins = 0.0f;
@@ -715,7 +717,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
             const v128_t *xb = xw.q + i * (SM_QK_K / 8);
             uint8_t sc[8];
             v128_t isum;
-            q45_tile_block_start(a, Q5K_DMIN, Q5K_SCALES, b, 0, 1, &mins, &isum, sc);
+            q45_tile_block_start(a, half[sm_kern_load_u16(a + Q5K_DMIN)], Q5K_SCALES, b, 0, 1, &mins, &isum, sc);
             v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
             for (int j = 0; j < 4; j++) {
                 const v128_t *xq = xb + 8 * j;
@@ -729,7 +731,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 h0 = sm_kern_u8x16_shr(h0, 2);
                 h1 = sm_kern_u8x16_shr(h1, 2);
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
+            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -742,6 +744,7 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     const int64_t nb = n / SM_QK_K;
     k_row16 xw;
     widen_q8_K_row(x, nb, xw.q);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         v128_t acc = wasm_f32x4_splat(0.0f);
         for (int64_t i = 0; i < nb; i++) {
@@ -760,7 +763,7 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 isum = mac_group_widened(isum, q2, xq + 8, sc[g + 4]);
                 isum = mac_group_widened(isum, q3, xq + 12, sc[g + 6]);
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -797,6 +800,7 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     k_row_relaxed xo;
     order_q8_K_row(x, nb, xo.q, NULL);
     const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         v128_t acc = wasm_f32x4_splat(0.0f);
         float mins = 0.0f;
@@ -806,7 +810,7 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
             const v128_t *xb = xo.q + i * (SM_QK_K / 16);
             uint8_t sc[8];
             v128_t isum;
-            q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
+            q45_tile_block_start(a, half[sm_kern_load_u16(a + Q4K_DMIN)], Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
             for (int j = 0; j < 4; j++) {
                 const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
                 const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
@@ -818,7 +822,7 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
             }
-            const float d = sm_kern_load_f32(b) * sm_kern_load_scale_k(a);
+            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
             acc = sm_kern_acc_scaled(acc, isum, d);
         }
         y[r] = sm_kern_hsum_f32x4(acc) - mins;
@@ -832,6 +836,7 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     const int64_t nb = n / SM_QK_K;
     k_row_relaxed xo, neg32;
     order_q8_K_row(x, nb, xo.q, neg32.q);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         v128_t acc = wasm_f32x4_splat(0.0f);
         for (int64_t i = 0; i < nb; i++) {
@@ -855,7 +860,7 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, wasm_i32x4_splat(sc[g + 4])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, wasm_i32x4_splat(sc[g + 6])));
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
+            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -887,7 +892,7 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
         uint8_t sc[8];
         v128_t isum[4];
         const float dw = sm_kern_load_scale_k(a);
-        q45_tile_block_start(a, Q4K_DMIN, Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
+        q45_tile_block_start(a, sm_kern_load_scale_k(a + Q4K_DMIN), Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
             const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
             const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
