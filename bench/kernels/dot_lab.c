@@ -22,6 +22,8 @@
  *        subtraction) and the weight scales converted four blocks at a time in SIMD
  *   v7   (Q4_0) v6 over two rows per pass, sharing the activation loads
  *   v8   (Q4_0) v5 with each weight block's scale read from a 65536-entry half -> float table
+ *   v9   (Q4_0) the relaxed build's gemv (i8 dot product) in a relaxed build of this lab (built
+ *        with -DSM_RELAXED_SIMD, then tools/wasm/relaxed-simd.mjs), else v5 again
  *
  * Fourth session (2026-12-06, evening; bash bench/kernels/run.sh 64 dot, three passes, with the
  * engine's gemv as it was before): v5 15.4-15.9 GMAC/s in cache and 15.3-15.7 from memory, v8 16.7-17.7 and 16.7-17.5, bit-identical.
@@ -29,6 +31,10 @@
  * build) is about 58 instructions, 14 of them and two branches for the scalar fp16 conversion of
  * the scale; v8 is the engine's gemv since (sm_kern_fp16_table). v6's SIMD conversion of four
  * scales at a time had not paid off: gathering the four scales from 18-byte strides costs as much.
+ * Chromium, relaxed build of this lab (emcc ... -DSM_RELAXED_SIMD --profiling-funcs
+ * -sENVIRONMENT=web -o dot_lab_rx.js, node tools/wasm/relaxed-simd.mjs on its .wasm, then node
+ * bench/kernels/browser-run.mjs dot_lab_rx.js 3), after the engine took the table: v5 14.0-14.7,
+ * v8 14.2-14.6, v9 (relaxed gemv) 23.6-25.3 GMAC/s, all bit-identical to v0.
  *
  * Third session (2026-12-06, node dot_lab.cjs 3): v5 8.4-13.7 GMAC/s, v6 8.7-13.3, v7 8.5-13.4,
  * all bit-identical to v0: about 12 fewer instructions per block bought nothing measurable, so
@@ -382,6 +388,16 @@ static void gemv_q4_v8(int64_t n, const uint8_t *w, size_t w_row, int rows, cons
     }
 }
 
+/* v9: relaxed build only (-DSM_RELAXED_SIMD, rewritten by tools/wasm/relaxed-simd.mjs): the
+ * engine's relaxed Q4_0 gemv (i8 dot product); elsewhere the same as v5. */
+static void gemv_q4_v9(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+#ifdef SM_RELAXED_SIMD
+    sm_kern_gemv_q4_0_relaxed(n, w, w_row, rows, x, y);
+#else
+    sm_kern_gemv_q4_0_simd128(n, w, w_row, rows, x, y);
+#endif
+}
+
 /* ---- harness --------------------------------------------------------------------------------- */
 
 static double max_err(const float *a, const float *ref, size_t n) {
@@ -435,9 +451,9 @@ int main(int argc, char **argv) {
             if (type == SM_TYPE_Q4_0) {
                 float *y0 = malloc(rows * sizeof *y0);
                 matvec(versions[ti][0], n, rows, w, w_row, x, y0);
-                for (int v = 3; v < 9; v++) {
+                for (int v = 3; v < 10; v++) {
                     typedef void (*gemv_t)(int64_t, const uint8_t *, size_t, int, const uint8_t *, float *);
-                    const gemv_t g[] = {gemv_q4_v3, gemv_q4_v4, gemv_q4_v5, gemv_q4_v6, gemv_q4_v7, gemv_q4_v8};
+                    const gemv_t g[] = {gemv_q4_v3, gemv_q4_v4, gemv_q4_v5, gemv_q4_v6, gemv_q4_v7, gemv_q4_v8, gemv_q4_v9};
                     double best = 1e30;
                     for (int k = 0; k < 3; k++) {
                         const double t0 = lab_now_s();
