@@ -43,6 +43,15 @@
  * MACs (node --cpu-prof on smallmind bench). Its ffn_down, attn_v and output are Q6_K, with
  * subnormal d from the generator's realistic magnitudes. That was the subnormal multiply, which the
  * "small" rows show.
+ * Fourth session, evening (v1 is the engine's gemv, so the builds were compared: this lab built in
+ * the tree before and after a change, run alternately six times, pass 0, best of the six):
+ *   - d and dmin from the half table (sm_kern_fp16_table) instead of sm_kern_load_scale_k:
+ *     Q4_K 13.4-14.1 -> 15.3-16.1 (medians +12%); Q6_K 11.9-12.1 -> 11.9-12.3 (neutral). Kept.
+ *   - Each 32-weight group's scale applied to two group sums at once (packed into i16 halves,
+ *     one dot_i16x8 against a (scale, scale) pair vector) instead of an i32 multiply and a splat
+ *     per group: Q4_K 16.1-16.8 -> 14.9-15.6, Q6_K 12.4-12.8 -> 11.6-11.8. Fewer instructions,
+ *     but slower under V8; not kept (nor in the relaxed gemvs, where Chromium A/B runs were
+ *     within the machine's noise).
  *
  * Build and run: bash bench/kernels/run.sh 64 gemv_k
  */
