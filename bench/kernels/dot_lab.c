@@ -174,11 +174,8 @@ typedef struct xw_block {
     v128_t q[4];
 } xw_block;
 
-__attribute__((noinline)) static void gemv_q4_v3(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x,
-                       float *y) {
-    const int64_t nb = n / 32;
-    xw_block *xw = malloc(nb * sizeof *xw);
-    float *dx = malloc(nb * sizeof *dx);
+/* x's nb Q8_0 blocks widened to i16 (xw) and their scales as f32 (dx). */
+static void widen_x(const uint8_t *x, int64_t nb, xw_block *xw, float *dx) {
     for (int64_t j = 0; j < nb; j++) {
         const uint8_t *b = x + j * Q8B;
         const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
@@ -186,6 +183,23 @@ __attribute__((noinline)) static void gemv_q4_v3(int64_t n, const uint8_t *w, si
         xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
         dx[j] = sm_kern_load_scale(b);
     }
+}
+
+/* The exact i32x4 sums of a block's weights lo (elements 0-15), hi (16-31) times a widened xb. */
+static inline v128_t isum_widened(v128_t lo, v128_t hi, const xw_block *xb) {
+    return wasm_i32x4_add(
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xb->q[0]),
+                       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xb->q[1])),
+        wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xb->q[2]),
+                       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xb->q[3])));
+}
+
+__attribute__((noinline)) static void gemv_q4_v3(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x,
+                       float *y) {
+    const int64_t nb = n / 32;
+    xw_block *xw = malloc(nb * sizeof *xw);
+    float *dx = malloc(nb * sizeof *dx);
+    widen_x(x, nb, xw, dx);
     const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
     for (int r = 0; r < rows; r++) {
         const uint8_t *a = w + (size_t)r * w_row;
@@ -194,12 +208,7 @@ __attribute__((noinline)) static void gemv_q4_v3(int64_t n, const uint8_t *w, si
             const v128_t q = wasm_v128_load(a + 2);
             const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
             const v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), eight);
-            const v128_t s = wasm_i32x4_add(
-                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xw[j].q[0]),
-                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xw[j].q[1])),
-                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xw[j].q[2]),
-                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xw[j].q[3])));
-            acc = sm_kern_acc_scaled(acc, s, sm_kern_load_scale(a) * dx[j]);
+            acc = sm_kern_acc_scaled(acc, isum_widened(lo, hi, &xw[j]), sm_kern_load_scale(a) * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }
@@ -242,10 +251,6 @@ typedef struct xw6_block {
     v128_t q[4];
     v128_t neg8; /* -8 times the lanes' activation pair sums */
 } xw6_block;
-
-typedef struct x16v8_block {
-    v128_t q[4];
-} x16v8_block;
 
 static xw6_block *widen_x6(const uint8_t *x, int64_t nb, float **dx_out) {
     xw6_block *xw = malloc(nb * sizeof *xw);
@@ -358,15 +363,9 @@ static void fill_f16_table(void) {
 
 static void gemv_q4_v8(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
     const int64_t nb = n / 32;
-    x16v8_block xw[2048 / 32];
+    xw_block xw[2048 / 32];
     float dx[2048 / 32];
-    for (int64_t j = 0; j < nb; j++) {
-        const uint8_t *b = x + j * Q8B;
-        const v128_t x0 = wasm_v128_load(b + 2), x1 = wasm_v128_load(b + 18);
-        xw[j].q[0] = wasm_i16x8_extend_low_i8x16(x0), xw[j].q[1] = wasm_i16x8_extend_high_i8x16(x0);
-        xw[j].q[2] = wasm_i16x8_extend_low_i8x16(x1), xw[j].q[3] = wasm_i16x8_extend_high_i8x16(x1);
-        dx[j] = sm_kern_load_scale(b);
-    }
+    widen_x(x, nb, xw, dx);
     const v128_t eight = wasm_i8x16_splat(8), m4 = wasm_i8x16_splat(15);
     for (int r = 0; r < rows; r++) {
         const uint8_t *a = w + (size_t)r * w_row;
@@ -375,14 +374,7 @@ static void gemv_q4_v8(int64_t n, const uint8_t *w, size_t w_row, int rows, cons
             const v128_t q = wasm_v128_load(a + 2);
             const v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), eight);
             const v128_t hi = wasm_i8x16_sub(sm_kern_u8x16_shr(q, 4), eight);
-            const v128_t isum = wasm_i32x4_add(
-                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(lo), xw[j].q[0]),
-                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(lo), xw[j].q[1])),
-                wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(hi), xw[j].q[2]),
-                               wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(hi), xw[j].q[3])));
-            uint16_t h;
-            memcpy(&h, a, sizeof h);
-            acc = sm_kern_acc_scaled(acc, isum, f16_table[h] * dx[j]);
+            acc = sm_kern_acc_scaled(acc, isum_widened(lo, hi, &xw[j]), f16_table[sm_kern_load_u16(a)] * dx[j]);
         }
         y[r] = sm_kern_hsum_f32x4(acc);
     }

@@ -80,9 +80,7 @@ static inline uint16_t sm_kern_load_u16(const void *p) {
 
 /* Reads a little-endian fp16 at any alignment. */
 static inline float sm_kern_load_fp16(const void *p) {
-    uint16_t h;
-    memcpy(&h, p, sizeof h);
-    return sm_kern_fp16_to_f32(h);
+    return sm_kern_fp16_to_f32(sm_kern_load_u16(p));
 }
 
 /* All 65536 halves as floats (sm_kern_fp16_to_f32 of each, so exact), filled on the first call
