@@ -93,11 +93,22 @@ static int32_t argmax(const float *x, int n) {
 }
 
 /* max |a - b| / max |b| */
+/* max |a - b| over max |b|; a non-finite a[i] makes it infinite (fmax alone would drop a NaN). */
 static double rel_diff(const float *a, const float *b, int n) {
     double num = 0, den = 0;
     for (int i = 0; i < n; i++) {
-        num = fmax(num, fabs((double)a[i] - b[i]));
+        num = isfinite(a[i]) ? fmax(num, fabs((double)a[i] - b[i])) : INFINITY;
         den = fmax(den, fabs((double)b[i]));
+    }
+    return den > 0 ? num / den : num;
+}
+
+/* rel_diff against a double-precision reference. */
+static double rel_diff_ref(const float *a, const double *ref, int n) {
+    double num = 0, den = 0;
+    for (int i = 0; i < n; i++) {
+        num = isfinite(a[i]) ? fmax(num, fabs(a[i] - ref[i])) : INFINITY;
+        den = fmax(den, fabs(ref[i]));
     }
     return den > 0 ? num / den : num;
 }
@@ -733,15 +744,10 @@ static void check_reference_f16(const tmodel *t, const int32_t *toks, int n_tok,
                                 const char *what) {
     sm_session *s = new_session(t, 16, 0, 1); /* default params: F16 cache */
     CHECK_EQ(sm_session_decode(s, toks, n_tok), SM_OK);
-    const float *l = sm_session_logits(s);
-    double num = 0, den = 0;
-    for (int i = 0; i < t->n_vocab; i++) {
-        num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
-        den = fmax(den, fabs(ref[i]));
-    }
-    if (getenv("SM_TEST_VERBOSE") || !(num / den <= 1e-3))
-        fprintf(stderr, "  reference '%s', F16 KV cache: relative difference %g\n", what, num / den);
-    CHECK(num / den <= 1e-3);
+    const double rel = rel_diff_ref(sm_session_logits(s), ref, t->n_vocab);
+    if (getenv("SM_TEST_VERBOSE") || !(rel <= 1e-3))
+        fprintf(stderr, "  reference '%s', F16 KV cache: relative difference %g\n", what, rel);
+    CHECK(rel <= 1e-3);
     sm_session_free(s);
 }
 
@@ -758,14 +764,9 @@ static void check_reference(const char *what, const gb_llama *spec, int n_tok) {
     sm_session *s = NULL;
     CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
     CHECK_EQ(sm_session_decode(s, toks, n_tok), SM_OK);
-    const float *l = sm_session_logits(s);
-    double num = 0, den = 0, spread = 0;
-    for (int i = 0; i < t.n_vocab; i++) {
-        num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
-        den = fmax(den, fabs(ref[i]));
-        spread = fmax(spread, fabs(ref[i] - ref[0]));
-    }
-    const double rel = num / den;
+    double spread = 0;
+    for (int i = 0; i < t.n_vocab; i++) spread = fmax(spread, fabs(ref[i] - ref[0]));
+    const double rel = rel_diff_ref(sm_session_logits(s), ref, t.n_vocab);
     if (getenv("SM_TEST_VERBOSE") || !(rel <= 1e-4)) fprintf(stderr, "  reference '%s': relative difference %g\n", what, rel);
     CHECK(rel <= 1e-4);
     CHECK(spread > 0.1); /* the logits are not degenerate */
@@ -838,16 +839,11 @@ static void test_mixed_types_reference(void) {
         sm_session *s = NULL;
         CHECK_EQ(sm_session_new(t.m, &p, &s, NULL), SM_OK);
         CHECK_EQ(sm_session_decode(s, toks, 6), SM_OK);
-        const float *l = sm_session_logits(s);
-        double num = 0, den = 0;
-        for (int i = 0; i < t.n_vocab; i++) {
-            num = isfinite(l[i]) ? fmax(num, fabs(l[i] - ref[i])) : INFINITY; /* fmax drops NaN */
-            den = fmax(den, fabs(ref[i]));
-        }
-        if (getenv("SM_TEST_VERBOSE") || !(num / den <= 1e-2))
+        const double rel = rel_diff_ref(sm_session_logits(s), ref, t.n_vocab);
+        if (getenv("SM_TEST_VERBOSE") || !(rel <= 1e-2))
             fprintf(stderr, "  reference 'Q8_0 Wk between F32', %d threads: relative difference %g\n",
-                    n_threads, num / den);
-        CHECK(num / den <= 1e-2);
+                    n_threads, rel);
+        CHECK(rel <= 1e-2);
         sm_session_free(s);
     }
     sm_gguf_free(&g_ref), sm_gguf_free(&g_mixed);
