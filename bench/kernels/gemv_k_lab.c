@@ -18,11 +18,18 @@
  *       odd elements. The block's i32 lanes are summed to one integer before the float scale, so
  *       the lane order is free.
  *   v4  v3 with per-lane float accumulation.
+ *   v5  relaxed build: sm_kern_gemv_q4_K_relaxed (elsewhere v1 again).
+ *   v6  relaxed build: the relaxed gemv as it was before v5's shape (both operands permuted into
+ *       the SIMD128 kernel's lane order, a byte array of scales, the mins term in scalar code),
+ *       with its block start in vectors.
+ *   v7  relaxed build: v5's block loop without the block start (no mins, unit scales). Not a
+ *       kernel (its error is large): the ceiling of what a cheaper block start can give.
  * Q6_K
  *   v0  the gemv before this lab: the 6-bit values by byte shifts, and d through one multiply by
  *       2^112 (sm_kern_load_scale), which makes a subnormal half a subnormal float operand.
  *   v1  sm_kern_gemv_q6_K_simd128: 16-bit shifts whose cross-byte bits the masks drop, and
  *       sm_kern_load_scale_k, which never has a subnormal operand.
+ *   v2  relaxed build: sm_kern_gemv_q6_K_relaxed (elsewhere v1 again).
  *
  * Measured 2026-12-06 (third session), Node 20, GMAC/s. First, the earlier version of this lab
  * (v0 against the byte-shift change alone, three passes):
@@ -52,8 +59,23 @@
  *     per group: Q4_K 16.1-16.8 -> 14.9-15.6, Q6_K 12.4-12.8 -> 11.6-11.8. Fewer instructions,
  *     but slower under V8; not kept (nor in the relaxed gemvs, where Chromium A/B runs were
  *     within the machine's noise).
+ * Sixth session (2026-12-06, night), relaxed build of this lab in Chromium (see "Relaxed build"
+ * below), two passes each, GMAC/s:
+ *   - With the relaxed gemvs as they were (lane-permuted operands): Q4_K v5 18.4-20.8 against the
+ *     plain v1 15.1-16.2; v6 21.6-24.0; v7 29.1-32.6. The block start, not the dot, held the
+ *     relaxed Q4_K gemv back. A version of v6 without any permutation, summing each block's lanes
+ *     to one integer, ran 27.8-30.6, near v7.
+ *   - The engine then took that shape (k_acc_block: every Q4_K/Q5_K/Q6_K kernel sums a block's
+ *     lanes to one integer, so lane order is free): Q4_K v5 26.6-30.1 (v6 21.6-24.0 in the same
+ *     run), Q6_K v2 13.4-13.9 -> 14.1-15.5.
+ *   - Under Node (plain build, this lab built before and after, run alternately four times, best):
+ *     Q4_K v1 16.3 -> 15.4, Q6_K v1 12.6 -> 12.0; the machine's noise in those runs was larger.
+ *     An unrolled plain gemv with vector scales (the shape of v5) ran 11 under Node: V8 11.3 loads
+ *     every operand of the unrolled block up front and spills; the plain gemv keeps its j loop.
  *
  * Build and run: bash bench/kernels/run.sh 64 gemv_k
+ * Relaxed build: emcc as in run.sh plus -DSM_RELAXED_SIMD --profiling-funcs -sENVIRONMENT=web,
+ * then node tools/wasm/relaxed-simd.mjs on its .wasm, then node bench/kernels/browser-run.mjs.
  */
 #include <math.h>
 #include <stdint.h>
@@ -279,6 +301,126 @@ static void gemv_q6_K_v0(int64_t n, const void *w, size_t w_stride, int n_rows, 
     }
 }
 
+/* ---- relaxed build (-DSM_RELAXED_SIMD, rewritten by tools/wasm/relaxed-simd.mjs) ------------ */
+
+#ifdef SM_RELAXED_SIMD
+#include "kern/relaxed_simd.h"
+#define RDOT sm_relaxed_dot_i8x16_i7x16_add_s
+
+/* Q4_K v5 / Q6_K v2: the engine's relaxed gemvs. */
+static void gemv_q4_K_v5(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    sm_kern_gemv_q4_K_relaxed(n, w, s, nr, x, y);
+}
+static void gemv_q6_K_v2(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    sm_kern_gemv_q6_K_relaxed(n, w, s, nr, x, y);
+}
+
+/* The activation row for v6: qs in relaxed order, each block's 8 group sums (bsum pairs) as i16x8,
+ * and its scale. */
+typedef struct rx_row {
+    v128_t q[MAX_N / 16];
+    v128_t gsum[MAX_N / QK];
+    float dx[MAX_N / QK];
+} rx_row;
+
+static void rx_prepare(const uint8_t *x, int64_t nb, rx_row *xr) {
+    for (int64_t i = 0; i < nb; i++, x += Q8K_SIZE) {
+        for (int g = 0; g < QK / 16; g++)
+            xr->q[16 * i + g] = sm_relaxed_lane_order(wasm_v128_load(x + 4 + 16 * g));
+        const v128_t b0 = wasm_v128_load(x + 4 + 256), b1 = wasm_v128_load(x + 4 + 256 + 16);
+        xr->gsum[i] = wasm_i16x8_narrow_i32x4(wasm_i32x4_extadd_pairwise_i16x8(b0),
+                                              wasm_i32x4_extadd_pairwise_i16x8(b1));
+        xr->dx[i] = sm_kern_load_f32(x);
+    }
+}
+
+/* v6: the relaxed gemv before this change (weights and activations in relaxed lane order) with the
+ * block start in vectors: the mins term by one dot_i16x8 against the row's group
+ * sums, the scales splat from i32 lanes (one shuffle each) instead of a byte array. */
+static void gemv_q4_K_v6(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                         float *y) {
+    const int64_t nb = n / QK;
+    static rx_row xr;
+    rx_prepare(x, nb, &xr);
+    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    const float *half = sm_kern_fp16_table();
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        float mins = 0.0f;
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
+            uint32_t u[3];
+            memcpy(u, a + 4, sizeof u);
+            const v128_t sm = wasm_i32x4_make(
+                (int32_t)(u[0] & 0x3f3f3f3fu),
+                (int32_t)((u[2] & 0x0f0f0f0fu) | ((u[0] >> 6) & 0x03030303u) << 4),
+                (int32_t)(u[1] & 0x3f3f3f3fu),
+                (int32_t)(((u[2] >> 4) & 0x0f0f0f0fu) | ((u[1] >> 6) & 0x03030303u) << 4));
+            const int32_t msum = sm_kern_hsum_i32x4(
+                wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(sm), xr.gsum[i]));
+            mins += xr.dx[i] * half[sm_kern_load_u16(a + 2)] * (float)msum;
+            const v128_t sc16 = wasm_u16x8_extend_low_u8x16(sm);
+            const v128_t sca = wasm_u32x4_extend_low_u16x8(sc16), scb = wasm_u32x4_extend_high_u16x8(sc16);
+            const v128_t *xb = xr.q + i * (QK / 16);
+            v128_t isum = zero;
+#define GROUP(j, scv, k)                                                                           \
+    do {                                                                                           \
+        const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + 16 + 32 * (j)));              \
+        const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + 16 + 32 * (j) + 16));         \
+        const v128_t *xq = xb + 4 * (j);                                                           \
+        const v128_t lo = RDOT(xq[1], wasm_v128_and(q1, m4), RDOT(xq[0], wasm_v128_and(q0, m4), zero)); \
+        const v128_t hi =                                                                          \
+            RDOT(xq[3], sm_kern_u8x16_shr(q1, 4), RDOT(xq[2], sm_kern_u8x16_shr(q0, 4), zero));    \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_shuffle(scv, scv, k, k, k, k))); \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(                                                \
+                                        hi, wasm_i32x4_shuffle(scv, scv, k + 1, k + 1, k + 1, k + 1))); \
+    } while (0)
+            GROUP(0, sca, 0);
+            GROUP(1, sca, 2);
+            GROUP(2, scb, 0);
+            GROUP(3, scb, 2);
+#undef GROUP
+            acc = sm_kern_acc_scaled(acc, isum, xr.dx[i] * half[sm_kern_load_u16(a)]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+    }
+}
+
+/* v7: the block loop without its start (no mins, unit scales): not a kernel, the upper bound of
+ * what a cheaper block start can give (its error is large). */
+static void gemv_q4_K_v7(int64_t n, const void *w, size_t w_stride, int n_rows, const void *x,
+                         float *y) {
+    const int64_t nb = n / QK;
+    static rx_row xr;
+    rx_prepare(x, nb, &xr);
+    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    const float *half = sm_kern_fp16_table();
+    for (int r = 0; r < n_rows; r++) {
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += Q4K_SIZE) {
+            const v128_t *xb = xr.q + i * (QK / 16);
+            v128_t isum = zero;
+            for (int j = 0; j < 4; j++) {
+                const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + 16 + 32 * j));
+                const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + 16 + 32 * j + 16));
+                const v128_t *xq = xb + 4 * j;
+                isum = RDOT(xq[1], wasm_v128_and(q1, m4), RDOT(xq[0], wasm_v128_and(q0, m4), isum));
+                isum = RDOT(xq[3], sm_kern_u8x16_shr(q1, 4), RDOT(xq[2], sm_kern_u8x16_shr(q0, 4), isum));
+            }
+            acc = sm_kern_acc_scaled(acc, isum, xr.dx[i] * half[sm_kern_load_u16(a)]);
+        }
+        y[r] = sm_kern_hsum_f32x4(acc);
+    }
+}
+#undef RDOT
+#else
+#define gemv_q4_K_v5 sm_kern_gemv_q4_K_simd128
+#define gemv_q4_K_v6 sm_kern_gemv_q4_K_simd128
+#define gemv_q4_K_v7 sm_kern_gemv_q4_K_simd128
+#define gemv_q6_K_v2 sm_kern_gemv_q6_K_simd128
+#endif
+
 /* ---- driver ---------------------------------------------------------------------------------- */
 
 static float max_err(const float *y, const float *yr, int rows) {
@@ -323,8 +465,8 @@ static void run(int pass, int32_t type, int64_t n, int rows, float w_scale, cons
 int main(int argc, char **argv) {
     const int passes = argc > 1 ? atoi(argv[1]) : 2;
     const gemv_fn q4[] = {gemv_q4_K_v0, sm_kern_gemv_q4_K_simd128, gemv_q4_K_v2, gemv_q4_K_v3,
-                          gemv_q4_K_v4};
-    const gemv_fn q6[] = {gemv_q6_K_v0, sm_kern_gemv_q6_K_simd128};
+                          gemv_q4_K_v4, gemv_q4_K_v5, gemv_q4_K_v6, gemv_q4_K_v7};
+    const gemv_fn q6[] = {gemv_q6_K_v0, sm_kern_gemv_q6_K_simd128, gemv_q6_K_v2};
     const int n4 = sizeof q4 / sizeof q4[0], n6 = sizeof q6 / sizeof q6[0];
     for (int pass = 0; pass < passes; pass++) {
         run(pass, SM_TYPE_Q4_K, 2048, 5632, 1.0f, q4, n4);

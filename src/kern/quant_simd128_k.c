@@ -5,7 +5,9 @@
  * Same contracts as quant_k_ref.c, the truth they are tested against. The bit unpacking follows
  * quant.h 16 elements per vector; each group's integer dot is exact (i8 -> i16, dot_i16x8) and is
  * multiplied by its integer scale in i32 lanes, so a block's sum is the reference's integer sum;
- * only the final float scaling and summation order differ. Scales are unpacked 16 at a time
+ * only the final float scaling and summation order differ. Q4_K, Q5_K and Q6_K sum each block's
+ * i32 lanes to one integer before its float scale (k_acc_block): then which lane holds which
+ * products is free, so the relaxed kernels take weights and activations in their natural order. Scales are unpacked 16 at a time
  * (Q3_K, in SIMD) or word-wise (Q4_K/Q5_K), mins terms come from Q8_K's bsums, and the 2- and
  * 3-bit fields are peeled off with constant shifts (variable ones are slow under V8).
  */
@@ -68,6 +70,38 @@ static int32_t q45_scales(const uint8_t *packed, const uint8_t *xb, uint8_t sc[8
     for (int g = 0; g < 8; g++) msum += m[g] * (bsums[2 * g] + bsums[2 * g + 1]);
     return msum;
 }
+
+/* acc + one block's term of a Q4_K/Q5_K/Q6_K dot: its i32 lanes summed to one exact integer
+ * (|sum| < 2^28), then scaled by d = d_x d_w. Every kernel of these types (vec_dot, gemv, gemm,
+ * plain and relaxed) accumulates with this, block after block, so they agree bit for bit whatever
+ * lanes their integer sums land in. */
+static inline float k_acc_block(float acc, v128_t isum, float d) {
+    return acc + (float)sm_kern_hsum_i32x4(isum) * d;
+}
+
+/* A Q8_K block's 8 sums of 32 elements (bsums[2g] + bsums[2g + 1]; |bsum| <= 16 * 127, so a pair
+ * fits i16) as i16x8. */
+static inline v128_t q8_K_bsum_pairs(const uint8_t *b) {
+    return wasm_i16x8_narrow_i32x4(wasm_i32x4_extadd_pairwise_i16x8(wasm_v128_load(b + Q8K_BSUMS)),
+                                   wasm_i32x4_extadd_pairwise_i16x8(wasm_v128_load(b + Q8K_BSUMS + 16)));
+}
+
+/* A Q4_K/Q5_K block's 8 scales (bytes 0-7) and 8 mins (bytes 8-15) in one vector. */
+static inline v128_t q45_scales_mins(const uint8_t *packed) {
+    uint32_t v[4];
+    q45_unpack(packed, v);
+    return wasm_i32x4_make((int32_t)v[0], (int32_t)v[1], (int32_t)v[2], (int32_t)v[3]);
+}
+
+/* The mins term sum_g m[g] * sum(x in g) of a block, from q45_scales_mins and q8_K_bsum_pairs: the
+ * same integer as q45_scales'. */
+static inline int32_t q45_msum(v128_t scales_mins, v128_t bsum_pairs) {
+    return sm_kern_hsum_i32x4(
+        wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(scales_mins), bsum_pairs));
+}
+
+/* Lane k of v in all four lanes (one shuffle: the gemvs' per-group scale). */
+#define K_LANE(v, k) wasm_i32x4_shuffle((v), (v), (k), (k), (k), (k))
 
 // Q8_K: d = max / -127 (max = the x of largest |x|, first on ties), q = nearest_even(x / d)
 void sm_kern_quantize_row_q8_K_simd128(const float *x, void *y, int64_t n) {
@@ -210,8 +244,7 @@ float sm_kern_vec_dot_q3_K_simd128(int64_t n, const void *w, const void *x) {
 // s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q4_K · Q8_K)
 float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
     const v128_t m4 = wasm_i8x16_splat(15);
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    float mins = 0.0f;
+    float acc = 0.0f, mins = 0.0f;
     for (int64_t i = 0; i < n / SM_QK_K; i++) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q4_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -229,10 +262,9 @@ float sm_kern_vec_dot_q4_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, sm_kern_u8x16_shr(q0, 4), xq + 32, sc[2 * j + 1]);
             isum = mac_group(isum, sm_kern_u8x16_shr(q1, 4), xq + 48, sc[2 * j + 1]);
         }
-        const float d = dx * sm_kern_load_scale_k(a);
-        acc = sm_kern_acc_scaled(acc, isum, d);
+        acc = k_acc_block(acc, isum, dx * sm_kern_load_scale_k(a));
     }
-    return sm_kern_hsum_f32x4(acc) - mins;
+    return acc - mins;
 }
 
 /* Q5_K's 32 values of 64-element chunk j: lo (elements 0-31) and hi (32-63) for 16 lanes each
@@ -246,8 +278,7 @@ static inline void q5_chunk(v128_t q, v128_t h, v128_t *lo, v128_t *hi) {
 
 // s = sum_b d_x (d_w sum_g sc[g] sum q_w q_x - dmin_w sum_g m[g] sum x_g)      (Q5_K · Q8_K)
 float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
-    float mins = 0.0f;
+    float acc = 0.0f, mins = 0.0f;
     for (int64_t i = 0; i < n / SM_QK_K; i++) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q5_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -269,10 +300,9 @@ float sm_kern_vec_dot_q5_K_simd128(int64_t n, const void *w, const void *x) {
             h0 = sm_kern_u8x16_shr(h0, 2);
             h1 = sm_kern_u8x16_shr(h1, 2);
         }
-        const float d = dx * sm_kern_load_scale_k(a);
-        acc = sm_kern_acc_scaled(acc, isum, d);
+        acc = k_acc_block(acc, isum, dx * sm_kern_load_scale_k(a));
     }
-    return sm_kern_hsum_f32x4(acc) - mins;
+    return acc - mins;
 }
 
 /* The four unsigned 6-bit vectors (0..63) of Q6_K elements 128h + 16k + {0, 32, 64, 96} + l, l < 16,
@@ -303,7 +333,7 @@ static inline void q6_unpack(const uint8_t *ql, const uint8_t *qh, v128_t *q0, v
 
 // s = sum_b d_x d_w sum_g sc[g] sum (q_w - 32) q_x      (Q6_K · Q8_K)
 float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
-    v128_t acc = wasm_f32x4_splat(0.0f);
+    float acc = 0.0f;
     for (int64_t i = 0; i < n / SM_QK_K; i++) {
         const uint8_t *a = (const uint8_t *)w + i * (int64_t)sizeof(sm_block_q6_K);
         const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -319,9 +349,9 @@ float sm_kern_vec_dot_q6_K_simd128(int64_t n, const void *w, const void *x) {
             isum = mac_group(isum, q2, xq + 64, sc[g + 4]);
             isum = mac_group(isum, q3, xq + 96, sc[g + 6]);
         }
-        acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
+        acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * sm_kern_load_scale_k(a + Q6K_D));
     }
-    return sm_kern_hsum_f32x4(acc);
+    return acc;
 }
 
 /* ---- dequantize ---------------------------------------------------------------------------- */
@@ -434,20 +464,6 @@ static inline void widen16_scaled(v128_t q, int scale, v128_t w[2]) {
         }                                                                                          \
     }
 
-/* A Q4_K/Q5_K block's start in a tile of n_tok tokens: each token's mins term joins mins[t] with
- * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales.
- * dmin: the block's fp16 dmin as a float. */
-static inline __attribute__((always_inline)) void q45_tile_block_start(
-    const uint8_t *a, float dmin, size_t scales_off, const uint8_t *b, size_t x_stride,
-    int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
-    for (int t = 0; t < n_tok; t++) {
-        const uint8_t *bt = b + (size_t)t * x_stride;
-        const int32_t msum = q45_scales(a + scales_off, bt, sc);
-        mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
-        isum[t] = wasm_i32x4_splat(0);
-    }
-}
-
 /* The Q8_K row x (nb blocks) widened to i16, 32 vectors per block (elements 8v to 8v + 7), done
  * once per gemv call (and once per prefill chunk and token): the block loops then widen only the
  * weights. */
@@ -481,10 +497,7 @@ static void k_widen_chunk(const uint8_t *x, size_t x_stride, int n_tok, int nbc,
         for (int t = 0; t < n_tok; t++) {
             const uint8_t *b = x + (size_t)t * x_stride + (size_t)s * sizeof(sm_block_q8_K);
             widen_q8_K_row(b, 1, c->q[s][t]);
-            /* |bsum| <= 16 * 127, so a pair fits i16 */
-            const v128_t b0 = wasm_v128_load(b + Q8K_BSUMS), b1 = wasm_v128_load(b + Q8K_BSUMS + 16);
-            c->bsum2[s][t] = wasm_i16x8_add(wasm_i16x8_shuffle(b0, b1, 0, 2, 4, 6, 8, 10, 12, 14),
-                                            wasm_i16x8_shuffle(b0, b1, 1, 3, 5, 7, 9, 11, 13, 15));
+            c->bsum2[s][t] = q8_K_bsum_pairs(b);
             c->d[s][t] = sm_kern_load_f32(b);
         }
 }
@@ -516,20 +529,16 @@ static inline __attribute__((always_inline)) void k_scales_mins(const uint8_t *p
                                                                  const k_chunk *c, int s,
                                                                  int n_tok, float *mins,
                                                                  uint8_t sc[8]) {
-    uint32_t v[4];
-    q45_unpack(packed, v);
-    memcpy(sc, v, 8);
-    const v128_t m = wasm_u16x8_extend_low_u8x16(wasm_u64x2_make((uint64_t)v[3] << 32 | v[2], 0));
-    for (int t = 0; t < n_tok; t++) {
-        const int32_t msum = sm_kern_hsum_i32x4(wasm_i32x4_dot_i16x8(m, c->bsum2[s][t]));
-        mins[t] += c->d[s][t] * dmin * (float)msum;
-    }
+    const v128_t sm = q45_scales_mins(packed);
+    memcpy(sc, &sm, 8);
+    for (int t = 0; t < n_tok; t++)
+        mins[t] += c->d[s][t] * dmin * (float)q45_msum(sm, c->bsum2[s][t]);
 }
 
 /* One Q4_K row's chunk of nbc blocks against the tile (sm_kern_vec_dot_q4_K_simd128 per pair). */
 static inline __attribute__((always_inline)) void q4_K_row_tile(const uint8_t *a, int nbc,
                                                                  const k_chunk *c, int n_tok,
-                                                                 v128_t *acc, float *mins) {
+                                                                 float *acc, float *mins) {
     const v128_t m4 = wasm_i8x16_splat(15);
     for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q4_K)) {
         uint8_t sc[8];
@@ -546,14 +555,14 @@ static inline __attribute__((always_inline)) void q4_K_row_tile(const uint8_t *a
             k_tokens(w, 2, c, s, 8 * j + 4, n_tok, isum);
         }
         const float dw = sm_kern_load_scale_k(a);
-        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
+        for (int t = 0; t < n_tok; t++) acc[t] = k_acc_block(acc[t], isum[t], c->d[s][t] * dw);
     }
 }
 
 /* One Q5_K row's chunk of nbc blocks against the tile (sm_kern_vec_dot_q5_K_simd128 per pair). */
 static inline __attribute__((always_inline)) void q5_K_row_tile(const uint8_t *a, int nbc,
                                                                  const k_chunk *c, int n_tok,
-                                                                 v128_t *acc, float *mins) {
+                                                                 float *acc, float *mins) {
     for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q5_K)) {
         uint8_t sc[8];
         k_scales_mins(a + Q5K_SCALES, sm_kern_load_scale_k(a + Q5K_DMIN), c, s, n_tok, mins, sc);
@@ -572,7 +581,7 @@ static inline __attribute__((always_inline)) void q5_K_row_tile(const uint8_t *a
             h1 = sm_kern_u8x16_shr(h1, 2);
         }
         const float dw = sm_kern_load_scale_k(a);
-        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
+        for (int t = 0; t < n_tok; t++) acc[t] = k_acc_block(acc[t], isum[t], c->d[s][t] * dw);
     }
 }
 
@@ -580,7 +589,7 @@ static inline __attribute__((always_inline)) void q5_K_row_tile(const uint8_t *a
  * mins term, mins stays 0). */
 static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a, int nbc,
                                                                  const k_chunk *c, int n_tok,
-                                                                 v128_t *acc, float *mins) {
+                                                                 float *acc, float *mins) {
     (void)mins;
     for (int s = 0; s < nbc; s++, a += sizeof(sm_block_q6_K)) {
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
@@ -597,7 +606,7 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
             }
         }
         const float dw = sm_kern_load_scale_k(a + Q6K_D);
-        for (int t = 0; t < n_tok; t++) acc[t] = sm_kern_acc_scaled(acc[t], isum[t], c->d[s][t] * dw);
+        for (int t = 0; t < n_tok; t++) acc[t] = k_acc_block(acc[t], isum[t], c->d[s][t] * dw);
     }
 }
 
@@ -607,7 +616,7 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
     do {                                                                                           \
         const int64_t nb_ = (n) / SM_QK_K;                                                         \
         k_chunk c_;                                                                                \
-        v128_t acc_[K_ROWS][K_TILE];                                                               \
+        float acc_[K_ROWS][K_TILE];                                                                \
         float mins_[K_ROWS][K_TILE];                                                               \
         for (int t0 = 0; t0 < (n_tok); t0 += K_TILE) {                                             \
             const int nt = (n_tok) - t0 < K_TILE ? (n_tok) - t0 : K_TILE;                          \
@@ -616,7 +625,7 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
                 const int nr = (n_rows) - r0 < K_ROWS ? (n_rows) - r0 : K_ROWS;                    \
                 for (int r = 0; r < nr; r++)                                                       \
                     for (int t = 0; t < nt; t++)                                                   \
-                        acc_[r][t] = wasm_f32x4_splat(0.0f), mins_[r][t] = 0.0f;                   \
+                        acc_[r][t] = 0.0f, mins_[r][t] = 0.0f;                                     \
                 for (int64_t s0 = 0; s0 < nb_; s0 += K_CHUNK) {                                    \
                     const int nbc = nb_ - s0 < K_CHUNK ? (int)(nb_ - s0) : K_CHUNK;                \
                     k_widen_chunk(xt + (size_t)s0 * sizeof(sm_block_q8_K), x_stride, nt, nbc, &c_); \
@@ -629,8 +638,7 @@ static inline __attribute__((always_inline)) void q6_K_row_tile(const uint8_t *a
                 }                                                                                  \
                 for (int r = 0; r < nr; r++)                                                       \
                     for (int t = 0; t < nt; t++)                                                   \
-                        (y)[(t0 + t) * (ldy) + r0 + r] =                                           \
-                            sm_kern_hsum_f32x4(acc_[r][t]) - mins_[r][t];                          \
+                        (y)[(t0 + t) * (ldy) + r0 + r] = acc_[r][t] - mins_[r][t];             \
             }                                                                                      \
         }                                                                                          \
     } while (0)
@@ -655,11 +663,25 @@ void sm_kern_gemm_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
 
 /* ---- decode: one activation row against many weight rows ----------------------------------- */
 
-/* mac_group with the 16 activations already widened (xw: two i16x8): the same i32 lanes. */
-static inline v128_t mac_group_widened(v128_t isum, v128_t q, const v128_t *xw, int scale) {
+/* mac_group with the 16 activations already widened (xw: two i16x8) and the scale in all lanes. */
+static inline v128_t mac_group_widened(v128_t isum, v128_t q, const v128_t *xw, v128_t scale) {
     const v128_t dot = wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), xw[0]),
                                       wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), xw[1]));
-    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, wasm_i32x4_splat(scale)));
+    return wasm_i32x4_add(isum, wasm_i32x4_mul(dot, scale));
+}
+
+/* A Q4_K/Q5_K block's start in a tile of n_tok tokens: each token's mins term joins mins[t] with
+ * the vec_dot's float operations, isum[t] starts at zero, and sc gets the block's 8 scales.
+ * dmin: the block's fp16 dmin as a float. */
+static inline __attribute__((always_inline)) void q45_tile_block_start(
+    const uint8_t *a, float dmin, size_t scales_off, const uint8_t *b, size_t x_stride,
+    int n_tok, float *mins, v128_t *isum, uint8_t sc[8]) {
+    for (int t = 0; t < n_tok; t++) {
+        const uint8_t *bt = b + (size_t)t * x_stride;
+        const int32_t msum = q45_scales(a + scales_off, bt, sc);
+        mins[t] += sm_kern_load_f32(bt) * dmin * (float)msum;
+        isum[t] = wasm_i32x4_splat(0);
+    }
 }
 
 /* The unpacked activation row of a K-quant gemv (on the stack: SM_GEMV_MAX_N elements). */
@@ -676,8 +698,7 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     const v128_t m4 = wasm_i8x16_splat(15);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        float mins = 0.0f;
+        float acc = 0.0f, mins = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q4_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -689,15 +710,14 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
                 const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
                 const v128_t *xq = xb + 8 * j;
-                isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, sc[2 * j]);
-                isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, sc[2 * j]);
-                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, sc[2 * j + 1]);
-                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, wasm_i32x4_splat(sc[2 * j]));
+                isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, wasm_i32x4_splat(sc[2 * j]));
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, wasm_i32x4_splat(sc[2 * j + 1]));
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, wasm_i32x4_splat(sc[2 * j + 1]));
             }
-            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
-            acc = sm_kern_acc_scaled(acc, isum, d);
+            acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a)]);
         }
-        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+        y[r] = acc - mins;
     }
 }
 
@@ -709,8 +729,7 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     widen_q8_K_row(x, nb, xw.q);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        float mins = 0.0f;
+        float acc = 0.0f, mins = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q5_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -724,17 +743,16 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 v128_t lo0, hi0, lo1, hi1;
                 q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
                 q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
-                isum = mac_group_widened(isum, lo0, xq, sc[2 * j]);
-                isum = mac_group_widened(isum, lo1, xq + 2, sc[2 * j]);
-                isum = mac_group_widened(isum, hi0, xq + 4, sc[2 * j + 1]);
-                isum = mac_group_widened(isum, hi1, xq + 6, sc[2 * j + 1]);
+                isum = mac_group_widened(isum, lo0, xq, wasm_i32x4_splat(sc[2 * j]));
+                isum = mac_group_widened(isum, lo1, xq + 2, wasm_i32x4_splat(sc[2 * j]));
+                isum = mac_group_widened(isum, hi0, xq + 4, wasm_i32x4_splat(sc[2 * j + 1]));
+                isum = mac_group_widened(isum, hi1, xq + 6, wasm_i32x4_splat(sc[2 * j + 1]));
                 h0 = sm_kern_u8x16_shr(h0, 2);
                 h1 = sm_kern_u8x16_shr(h1, 2);
             }
-            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
-            acc = sm_kern_acc_scaled(acc, isum, d);
+            acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a)]);
         }
-        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+        y[r] = acc - mins;
     }
 }
 
@@ -746,7 +764,7 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
     widen_q8_K_row(x, nb, xw.q);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
+        float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -758,14 +776,14 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 const v128_t *xq = xb + (128 * h + 16 * k) / 8;
                 v128_t q0, q1, q2, q3;
                 q6_unpack(a + 64 * h + 16 * k, a + Q6K_QH + 32 * h + 16 * k, &q0, &q1, &q2, &q3);
-                isum = mac_group_widened(isum, q0, xq, sc[g]);
-                isum = mac_group_widened(isum, q1, xq + 4, sc[g + 2]);
-                isum = mac_group_widened(isum, q2, xq + 8, sc[g + 4]);
-                isum = mac_group_widened(isum, q3, xq + 12, sc[g + 6]);
+                isum = mac_group_widened(isum, q0, xq, wasm_i32x4_splat(sc[g]));
+                isum = mac_group_widened(isum, q1, xq + 4, wasm_i32x4_splat(sc[g + 2]));
+                isum = mac_group_widened(isum, q2, xq + 8, wasm_i32x4_splat(sc[g + 4]));
+                isum = mac_group_widened(isum, q3, xq + 12, wasm_i32x4_splat(sc[g + 6]));
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
+            acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
         }
-        y[r] = sm_kern_hsum_f32x4(acc);
+        y[r] = acc;
     }
 }
 
@@ -774,84 +792,115 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
 
 #define RDOT sm_relaxed_dot_i8x16_i7x16_add_s
 
-/* The Q8_K row x (nb blocks) for the relaxed gemvs: each 16-byte group of qs in relaxed lane order
- * (16 per block), and with neg32 set, -32 sum(x) per lane of each group (Q6_K's offset: the
- * instruction takes its 6-bit values unsigned). */
-static void order_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xo, v128_t *neg32) {
+/* The qs of the Q8_K row x (nb blocks) for the relaxed kernels, 16 vectors per block, and with
+ * neg32 set, -32 sum(x) per lane of each 16-group (Q6_K's offset: the instruction takes its 6-bit
+ * values unsigned). In their natural order: with one integer per block (k_acc_block) the lanes
+ * need not match the SIMD128 kernels'. */
+static void copy_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xq, v128_t *neg32) {
     const v128_t off = wasm_i8x16_splat(32), zero = wasm_i32x4_splat(0);
     for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K)) {
-        for (int g = 0; g < SM_QK_K / 16; g++, xo++) {
-            *xo = sm_relaxed_lane_order(wasm_v128_load(x + Q8K_QS + 16 * g));
-            if (neg32) *neg32++ = wasm_i32x4_sub(zero, RDOT(*xo, off, zero));
+        for (int g = 0; g < SM_QK_K / 16; g++, xq++) {
+            *xq = wasm_v128_load(x + Q8K_QS + 16 * g);
+            if (neg32) *neg32++ = wasm_i32x4_sub(zero, RDOT(*xq, off, zero));
         }
     }
 }
 
-/* One Q8_K row in relaxed order (on the stack: SM_GEMV_MAX_N elements). */
+/* One Q8_K row's qs (on the stack: SM_GEMV_MAX_N elements). */
 typedef struct k_row_relaxed {
     v128_t q[SM_GEMV_MAX_N / 16];
 } k_row_relaxed;
 
-// y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: the
-// same i32 lanes per group (relaxed_simd.h), scaled and summed as integers, then the same floats
+/* What the relaxed Q4_K gemv keeps of its activation row per block besides the qs: the bsum pairs
+ * and d. */
+typedef struct k_row_blocks {
+    v128_t bsum_pairs[SM_GEMV_MAX_N / SM_QK_K];
+    float d[SM_GEMV_MAX_N / SM_QK_K];
+} k_row_blocks;
+
+static void k_row_blocks_of(const uint8_t *x, int64_t nb, k_row_blocks *rb) {
+    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K)) {
+        rb->bsum_pairs[i] = q8_K_bsum_pairs(x);
+        rb->d[i] = sm_kern_load_f32(x);
+    }
+}
+
+/* The start of a Q4_K block in the relaxed gemv: mins += its mins term (the vec_dot's float
+ * operations), and its 8 scales as i32 lanes, scales 0-3 in *sc_lo and 4-7 in *sc_hi. */
+static inline __attribute__((always_inline)) void q45_gemv_block_start(
+    const uint8_t *packed, float dmin, const k_row_blocks *rb, int64_t i, float *mins,
+    v128_t *sc_lo, v128_t *sc_hi) {
+    const v128_t sm = q45_scales_mins(packed);
+    *mins += rb->d[i] * dmin * (float)q45_msum(sm, rb->bsum_pairs[i]);
+    const v128_t sc16 = wasm_u16x8_extend_low_u8x16(sm);
+    *sc_lo = wasm_u32x4_extend_low_u16x8(sc16);
+    *sc_hi = wasm_u32x4_extend_high_u16x8(sc16);
+}
+
+// y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: each
+// block's integer sum is the same (k_acc_block), so are the float operations
 void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y) {
     const int64_t nb = n / SM_QK_K;
-    k_row_relaxed xo;
-    order_q8_K_row(x, nb, xo.q, NULL);
+    k_row_relaxed xq;
+    k_row_blocks rb;
+    copy_q8_K_row(x, nb, xq.q, NULL);
+    k_row_blocks_of(x, nb, &rb);
     const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        float mins = 0.0f;
-        for (int64_t i = 0; i < nb; i++) {
-            const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q4_K);
-            const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
-            const v128_t *xb = xo.q + i * (SM_QK_K / 16);
-            uint8_t sc[8];
-            v128_t isum;
-            q45_tile_block_start(a, half[sm_kern_load_u16(a + Q4K_DMIN)], Q4K_SCALES, b, 0, 1, &mins, &isum, sc);
-            for (int j = 0; j < 4; j++) {
-                const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
-                const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
-                const v128_t *xq = xb + 4 * j;
-                const v128_t lo = RDOT(xq[1], wasm_v128_and(q1, m4),
-                                       RDOT(xq[0], wasm_v128_and(q0, m4), zero));
-                const v128_t hi = RDOT(xq[3], sm_kern_u8x16_shr(q1, 4),
-                                       RDOT(xq[2], sm_kern_u8x16_shr(q0, 4), zero));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, wasm_i32x4_splat(sc[2 * j])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, wasm_i32x4_splat(sc[2 * j + 1])));
-            }
-            const float d = sm_kern_load_f32(b) * half[sm_kern_load_u16(a)];
-            acc = sm_kern_acc_scaled(acc, isum, d);
+        float acc = 0.0f, mins = 0.0f;
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
+            const v128_t *xb = xq.q + i * (SM_QK_K / 16);
+            v128_t s0, s1;
+            q45_gemv_block_start(a + Q4K_SCALES, half[sm_kern_load_u16(a + Q4K_DMIN)], &rb, i, &mins,
+                                 &s0, &s1);
+            v128_t isum = zero;
+#define Q4K_GROUPS(j, sv, k)                                                                       \
+    do {                                                                                           \
+        const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * (j));                                   \
+        const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * (j) + 16);                              \
+        const v128_t *xv = xb + 4 * (j);                                                           \
+        const v128_t lo = RDOT(xv[1], wasm_v128_and(q1, m4), RDOT(xv[0], wasm_v128_and(q0, m4), zero)); \
+        const v128_t hi =                                                                          \
+            RDOT(xv[3], sm_kern_u8x16_shr(q1, 4), RDOT(xv[2], sm_kern_u8x16_shr(q0, 4), zero));    \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, K_LANE(sv, k)));                            \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, K_LANE(sv, (k) + 1)));                      \
+    } while (0)
+            Q4K_GROUPS(0, s0, 0);
+            Q4K_GROUPS(1, s0, 2);
+            Q4K_GROUPS(2, s1, 0);
+            Q4K_GROUPS(3, s1, 2);
+#undef Q4K_GROUPS
+            acc = k_acc_block(acc, isum, rb.d[i] * half[sm_kern_load_u16(a)]);
         }
-        y[r] = sm_kern_hsum_f32x4(acc) - mins;
+        y[r] = acc - mins;
     }
 }
 
 // y[r] = W[r] · x, Q6_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot:
-// sum (q - 32) x = sum q x - 32 sum x per lane, exactly
+// sum (q - 32) x = sum q x - 32 sum x, exactly, and each block's integer sum is the same
 void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y) {
     const int64_t nb = n / SM_QK_K;
-    k_row_relaxed xo, neg32;
-    order_q8_K_row(x, nb, xo.q, neg32.q);
+    k_row_relaxed xq, neg32;
+    copy_q8_K_row(x, nb, xq.q, neg32.q);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
-        v128_t acc = wasm_f32x4_splat(0.0f);
+        float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
-            const v128_t *xb = xo.q + i * (SM_QK_K / 16), *cb = neg32.q + i * (SM_QK_K / 16);
+            const v128_t *xb = xq.q + i * (SM_QK_K / 16), *cb = neg32.q + i * (SM_QK_K / 16);
             const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
             v128_t isum = wasm_i32x4_splat(0);
             for (int hk = 0; hk < 4; hk++) { /* as in the vec_dot */
                 const int h = hk / 2, k = hk % 2, g = 8 * h + k;
                 const uint8_t *ql = a + 64 * h + 16 * k, *qh = a + Q6K_QH + 32 * h + 16 * k;
                 v128_t u0, u1, u2, u3;
-                q6_unpack_u(sm_relaxed_lane_order(wasm_v128_load(ql)),
-                            sm_relaxed_lane_order(wasm_v128_load(ql + 32)),
-                            sm_relaxed_lane_order(wasm_v128_load(qh)), &u0, &u1, &u2, &u3);
+                q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), &u0, &u1,
+                            &u2, &u3);
                 /* g is also the 16-group of x at byte 128h + 16k */
                 const v128_t d0 = RDOT(xb[g], u0, cb[g]), d1 = RDOT(xb[g + 2], u1, cb[g + 2]);
                 const v128_t d2 = RDOT(xb[g + 4], u2, cb[g + 4]), d3 = RDOT(xb[g + 6], u3, cb[g + 6]);
@@ -860,33 +909,31 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, wasm_i32x4_splat(sc[g + 4])));
                 isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, wasm_i32x4_splat(sc[g + 6])));
             }
-            acc = sm_kern_acc_scaled(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
+            acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
         }
-        y[r] = sm_kern_hsum_f32x4(acc);
+        y[r] = acc;
     }
 }
 
-/* Prefill tiles with the relaxed dot: tokens in tiles of up to 4 whose activations are put in
- * relaxed order once per tile (on the stack), then every row against them. Rows longer than
+/* Prefill tiles with the relaxed dot: tokens in tiles of up to 4 whose activations are copied
+ * once per tile (on the stack), then every row against them. Rows longer than
  * SM_GEMV_MAX_N take the SIMD128 gemm. Each (row, token) result is bit-identical to the vec_dot,
  * as in the gemvs above. */
 enum { K_RELAXED_TILE = 4 };
 
 /* Activation tiles of the relaxed K-quant gemms. */
 typedef struct k_tile_relaxed {
-    k_row_relaxed xo[K_RELAXED_TILE];
+    k_row_relaxed xq[K_RELAXED_TILE];
     k_row_relaxed neg32[K_RELAXED_TILE]; /* Q6_K only */
 } k_tile_relaxed;
 
-/* One Q4_K row against n_tok (1-4) ordered activation rows xo (x: the same rows as Q8_K). */
+/* One Q4_K row against n_tok (1-4) activation rows xq (x: the same rows as Q8_K). */
 static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, const uint8_t *a,
                                                                    const uint8_t *x, size_t x_stride,
                                                                    const k_tile_relaxed *xt,
                                                                    int n_tok, float *y, int64_t ldy) {
     const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
-                     wasm_f32x4_splat(0.0f)};
-    float mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f}, mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         uint8_t sc[8];
@@ -894,13 +941,13 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
         const float dw = sm_kern_load_scale_k(a);
         q45_tile_block_start(a, sm_kern_load_scale_k(a + Q4K_DMIN), Q4K_SCALES, b, x_stride, n_tok, mins, isum, sc);
         for (int j = 0; j < 4; j++) {
-            const v128_t q0 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j));
-            const v128_t q1 = sm_relaxed_lane_order(wasm_v128_load(a + Q4K_QS + 32 * j + 16));
+            const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
+            const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
             const v128_t l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);
             const v128_t h0 = sm_kern_u8x16_shr(q0, 4), h1 = sm_kern_u8x16_shr(q1, 4);
             const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
             for (int t = 0; t < n_tok; t++) {
-                const v128_t *xq = xt->xo[t].q + i * (SM_QK_K / 16) + 4 * j;
+                const v128_t *xq = xt->xq[t].q + i * (SM_QK_K / 16) + 4 * j;
                 const v128_t lo = RDOT(xq[1], l1, RDOT(xq[0], l0, zero));
                 const v128_t hi = RDOT(xq[3], h1, RDOT(xq[2], h0, zero));
                 isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_add(wasm_i32x4_mul(lo, s_lo),
@@ -909,19 +956,18 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
         }
         for (int t = 0; t < n_tok; t++) {
             const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+            acc[t] = k_acc_block(acc[t], isum[t], d);
         }
     }
-    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]) - mins[t];
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = acc[t] - mins[t];
 }
 
-/* One Q6_K row against n_tok (1-4) ordered activation rows and their -32 sum(x) terms. */
+/* One Q6_K row against n_tok (1-4) activation rows and their -32 sum(x) terms. */
 static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, const uint8_t *a,
                                                                    const uint8_t *x, size_t x_stride,
                                                                    const k_tile_relaxed *xt,
                                                                    int n_tok, float *y, int64_t ldy) {
-    v128_t acc[4] = {wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f), wasm_f32x4_splat(0.0f),
-                     wasm_f32x4_splat(0.0f)};
+    float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q6_K)) {
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
         const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
@@ -931,14 +977,13 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
             const int h = hk / 2, k = hk % 2, g = 8 * h + k;
             const uint8_t *ql = a + 64 * h + 16 * k, *qh = a + Q6K_QH + 32 * h + 16 * k;
             v128_t u[4];
-            q6_unpack_u(sm_relaxed_lane_order(wasm_v128_load(ql)),
-                        sm_relaxed_lane_order(wasm_v128_load(ql + 32)),
-                        sm_relaxed_lane_order(wasm_v128_load(qh)), &u[0], &u[1], &u[2], &u[3]);
+            q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), &u[0], &u[1],
+                        &u[2], &u[3]);
             for (int m = 0; m < 4; m++) {
                 const v128_t s = wasm_i32x4_splat(sc[g + 2 * m]);
                 const int64_t gx = i * (SM_QK_K / 16) + g + 2 * m; /* x's 16-group */
                 for (int t = 0; t < n_tok; t++) {
-                    const v128_t dot = RDOT(xt->xo[t].q[gx], u[m], xt->neg32[t].q[gx]);
+                    const v128_t dot = RDOT(xt->xq[t].q[gx], u[m], xt->neg32[t].q[gx]);
                     isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot, s));
                 }
             }
@@ -946,13 +991,13 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
         const float dw = sm_kern_load_scale_k(a + Q6K_D);
         for (int t = 0; t < n_tok; t++) {
             const float d = sm_kern_load_f32(b + (size_t)t * x_stride) * dw;
-            acc[t] = sm_kern_acc_scaled(acc[t], isum[t], d);
+            acc[t] = k_acc_block(acc[t], isum[t], d);
         }
     }
-    for (int t = 0; t < n_tok; t++) y[t * ldy] = sm_kern_hsum_f32x4(acc[t]);
+    for (int t = 0; t < n_tok; t++) y[t * ldy] = acc[t];
 }
 
-/* The tile loop of the relaxed K-quant gemms (see K_GEMM_TILES), ordering each tile's activations
+/* The tile loop of the relaxed K-quant gemms (see K_GEMM_TILES), copying each tile's activations
  * first; q6 also makes their -32 sum(x) terms. */
 #define K_RELAXED_TILES(row_fn, q6, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)           \
     do {                                                                                           \
@@ -962,7 +1007,7 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
             const int nt = (n_tok) - t0 < K_RELAXED_TILE ? (n_tok) - t0 : K_RELAXED_TILE;          \
             const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
             for (int t = 0; t < nt; t++)                                                           \
-                order_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.xo[t].q,                    \
+                copy_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.xq[t].q,                     \
                                (q6) ? tile_.neg32[t].q : NULL);                                    \
             K_TILE_ROWS(row_fn(nb_, a, xt, x_stride, &tile_, NT, yr, ldy), w, w_stride, n_rows, y, \
                         ldy);                                                                      \
