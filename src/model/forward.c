@@ -95,17 +95,24 @@ void sm_fwd_free(sm_fwd *f) {
 
 /* ---- parallel regions ---------------------------------------------------------------------- */
 
+/* Every region claims its work from counters in its task (pool.h): the threads that turn up share
+ * it, and the caller alone can finish it. */
+
 typedef struct convert_task {
     int32_t type;
     const float *x;
     void *xq;
     int64_t n;
     int n_tok;
+    atomic_int next_tok; /* the first token no thread has taken yet */
 } convert_task;
 
 static void convert_worker(void *ctx, int ith, int nth) {
-    const convert_task *t = ctx;
-    sm_kern_convert_rows(t->type, t->x, t->xq, t->n, t->n_tok, ith, nth);
+    (void)ith, (void)nth;
+    convert_task *t = ctx;
+    const size_t row = sm_kern_row_size(t->type, t->n);
+    for (int tok; (tok = atomic_fetch_add(&t->next_tok, 1)) < t->n_tok;)
+        sm_kern_convert_rows(t->type, t->x + (size_t)tok * t->n, (uint8_t *)t->xq + tok * row, t->n, 1, 0, 1);
 }
 
 /* Weights that share their input and its conversion run as one region (Wq, Wk and Wv; Wgate and
@@ -173,6 +180,7 @@ static void matmul_many(sm_fwd *f, sm_pool *pool, const float *x, int n_tok, con
         const sm_type vt = w[i]->traits->vec_dot_type;
         if ((int32_t)vt != converted) {
             convert_task ct = {.type = vt, .x = x, .xq = f->xq, .n = w[i]->n_in, .n_tok = n_tok};
+            atomic_init(&ct.next_tok, 0);
             /* a conversion costs a few operations per element; threads split it by token */
             run_region(f, pool, convert_worker, &ct, n_tok > 1 ? 4 * (int64_t)n_tok * w[i]->n_in : 0);
             converted = (int32_t)vt;
@@ -199,6 +207,7 @@ typedef struct attn_task {
     int layer, n_tok;
     int32_t pos0;
     int32_t n_swa; /* sliding window of this layer; 0 = attend to every earlier position */
+    atomic_int next_item; /* the first (token, head) pair no thread has taken yet */
 } attn_task;
 
 /* out[t][h] = softmax(cap(q[t][h] · K[j0..pos_t][kvh] / sqrt(head_dim))) · V[j0..pos_t][kvh]
@@ -206,7 +215,7 @@ typedef struct attn_task {
  * j0 = 0, or pos_t - n_swa + 1 in a sliding-window layer; cap(s) = c·tanh(s/c) when soft-capped.
  * The cache's kernels (attn.h) do the loops over positions, vectorized over the head dimension. */
 static void attn_worker(void *ctx, int ith, int nth) {
-    const attn_task *a = ctx;
+    attn_task *a = ctx;
     const sm_hparams *hp = a->hp;
     sm_fwd *f = a->f;
     const sm_attn_kernels *kv = f->kv;
@@ -216,10 +225,9 @@ static void attn_worker(void *ctx, int ith, int nth) {
     const size_t layer_at = (size_t)a->layer * f->n_ctx * n_kv * kv->elt_size;
     const uint8_t *kc = (const uint8_t *)f->k_cache + layer_at;
     const uint8_t *vc = (const uint8_t *)f->v_cache + layer_at;
-    float *sc = f->scores + (size_t)ith * f->n_ctx;
-    int64_t lo, hi;
-    sm_kern_split((int64_t)a->n_tok * hp->n_head, ith, nth, &lo, &hi);
-    for (int64_t item = lo; item < hi; item++) {
+    float *sc = f->scores + (size_t)ith * f->n_ctx; /* this thread's scratch */
+    (void)nth;
+    for (int item; (item = atomic_fetch_add(&a->next_item, 1)) < a->n_tok * hp->n_head;) {
         const int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head), kvh = h / group;
         const int pos = a->pos0 + t; /* causal: positions j0..pos */
         const int j0 = a->n_swa > 0 && pos - a->n_swa + 1 > 0 ? pos - a->n_swa + 1 : 0;
@@ -339,6 +347,7 @@ static void layer_forward(sm_fwd *f, const sm_model *m, sm_pool *pool, int il, i
     /* Gemma 2 slides a window over even layers (llama.cpp's SWA pattern 2) */
     const int32_t n_swa = m->arch->swa_even_layers && il % 2 == 0 ? hp->n_swa : 0;
     attn_task at = {.f = f, .hp = hp, .layer = il, .n_tok = n_tok, .pos0 = pos0, .n_swa = n_swa};
+    atomic_init(&at.next_item, 0);
     /* scores and mixing: two multiply-adds per head dimension and visible position */
     run_region(f, pool, attn_worker, &at,
                2 * (int64_t)n_tok * hp->n_head * hp->head_dim * (pos0 + n_tok));

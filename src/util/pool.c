@@ -6,10 +6,20 @@
  * anything: a condition-variable wake costs tens of microseconds (more for Web Workers, where it
  * is Atomics.wait/notify), which at decode time can cost more than the work. So workers spin on the
  * `generation` counter for a while before sleeping on a condvar, and the caller spins on
- * `n_pending` likewise. Sleepers register in `n_sleeping` / `caller_sleeping` under the mutex; the
+ * `n_active` likewise. Sleepers register in `n_sleeping` / `caller_sleeping` under the mutex; the
  * waker checks those after publishing (all seq_cst), so a wake-up is never lost: either the waker
  * sees the sleeper, or the sleeper sees the new value before it waits. Idle pools sleep, costing
  * no CPU between calls.
+ *
+ * The caller does not wait for workers that have not arrived. Regions share their work through
+ * counters (pool.h), so when the caller's own call returns nothing is left to claim; it closes the
+ * region (`closed` = its generation) and waits only for workers already inside it (`n_active`). A
+ * worker counts itself in, then runs the region only if it is still open. In seq_cst order either
+ * its count precedes the caller's read of `n_active` (the caller waits for it) or the close precedes
+ * its check (it skips, and never touches a context that may be gone). Without this, on a machine
+ * with more busy threads than cores (a browser's main thread, the engine's Worker and a pool
+ * Worker on two cores) a worker descheduled before a region began held the caller for the rest of
+ * the worker's time slice, every time.
  */
 #include "util/pool.h"
 
@@ -38,7 +48,8 @@ struct sm_pool {
     pthread_cond_t work_cv;      /* workers sleep here waiting for a new generation */
     pthread_cond_t done_cv;      /* the caller sleeps here waiting for n_pending == 0 */
     atomic_uint generation;      /* bumped to publish a region */
-    atomic_int n_pending;        /* workers still running the current region */
+    atomic_uint closed;          /* the last generation whose caller has closed it */
+    atomic_int n_active;         /* workers counted into a region (running it, or checking it) */
     atomic_int n_sleeping;       /* workers inside the work_cv wait */
     atomic_int caller_sleeping;  /* the caller is inside the done_cv wait */
     atomic_int stop;
@@ -74,8 +85,11 @@ static void *pool_worker(void *arg) {
     for (;;) {
         seen = wait_for_work(pool, seen);
         if (atomic_load(&pool->stop)) break;
-        pool->fn(pool->ctx, ith, pool->n_threads);
-        if (atomic_fetch_sub(&pool->n_pending, 1) == 1 && atomic_load(&pool->caller_sleeping)) {
+        atomic_fetch_add(&pool->n_active, 1);
+        /* open while its caller has not closed it (closed only grows, so this also skips regions
+         * long gone when this worker was descheduled after reading generation) */
+        if ((int)(seen - atomic_load(&pool->closed)) > 0) pool->fn(pool->ctx, ith, pool->n_threads);
+        if (atomic_fetch_sub(&pool->n_active, 1) == 1 && atomic_load(&pool->caller_sleeping)) {
             pthread_mutex_lock(&pool->mu);
             pthread_cond_signal(&pool->done_cv);
             pthread_mutex_unlock(&pool->mu);
@@ -97,7 +111,8 @@ sm_status sm_pool_new(int n_threads, sm_pool **out, sm_error *err) {
     pthread_cond_init(&pool->work_cv, NULL);
     pthread_cond_init(&pool->done_cv, NULL);
     atomic_init(&pool->generation, 0);
-    atomic_init(&pool->n_pending, 0);
+    atomic_init(&pool->closed, 0);
+    atomic_init(&pool->n_active, 0);
     atomic_init(&pool->n_sleeping, 0);
     atomic_init(&pool->caller_sleeping, 0);
     atomic_init(&pool->stop, 0);
@@ -135,21 +150,22 @@ void sm_pool_run(sm_pool *pool, sm_pool_fn fn, void *ctx) {
         fn(ctx, 0, 1);
         return;
     }
+    /* no worker is inside a region here (the last call waited for them), so fn and ctx are free */
     pool->fn = fn;
     pool->ctx = ctx;
-    atomic_store(&pool->n_pending, pool->n_threads - 1);
-    atomic_fetch_add(&pool->generation, 1); /* publishes fn, ctx and n_pending */
+    const unsigned g = atomic_fetch_add(&pool->generation, 1) + 1; /* publishes fn and ctx */
     if (atomic_load(&pool->n_sleeping) > 0) {
         pthread_mutex_lock(&pool->mu);
         pthread_cond_broadcast(&pool->work_cv);
         pthread_mutex_unlock(&pool->mu);
     }
     fn(ctx, 0, pool->n_threads);
+    atomic_store(&pool->closed, g); /* nothing is left to claim: late workers skip it */
     for (int i = 0; i < SM_POOL_SPINS; i++)
-        if (atomic_load(&pool->n_pending) == 0) return;
+        if (atomic_load(&pool->n_active) == 0) return;
     pthread_mutex_lock(&pool->mu);
     atomic_store(&pool->caller_sleeping, 1);
-    while (atomic_load(&pool->n_pending) > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
+    while (atomic_load(&pool->n_active) > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
     atomic_store(&pool->caller_sleeping, 0);
     pthread_mutex_unlock(&pool->mu);
 }

@@ -1,10 +1,13 @@
 /*
  * pool.h — a fixed thread pool that runs one parallel region at a time. Internal.
  *
- * sm_pool_run(pool, fn, ctx) calls fn(ctx, ith, nth) once for every ith in [0, nth) — the caller's
- * thread is ith 0 — and returns when all calls have returned. Kernels split work by (ith, nth) into
- * fixed ranges, so results never depend on the thread count. Under Emscripten with -pthread the
- * workers are Web Workers; without thread support the pool degrades to nth = 1.
+ * sm_pool_run(pool, fn, ctx) calls fn(ctx, 0, nth) on the caller's thread and fn(ctx, ith, nth) on
+ * each worker ith in [1, nth) that arrives before the caller's call has returned, and returns when
+ * all calls made have returned. So a region's work must be claimed from shared counters (atomics
+ * in ctx), never split into fixed shares by ith: any subset of the threads, the caller alone
+ * included, must complete it. ith only names per-thread scratch. Which thread computes an item
+ * must not change its result, so results never depend on the thread count. Under Emscripten with
+ * -pthread the workers are Web Workers; without thread support the pool degrades to nth = 1.
  */
 #ifndef SM_UTIL_POOL_H
 #define SM_UTIL_POOL_H
@@ -23,7 +26,8 @@ void sm_pool_free(sm_pool *pool);
 /* Number of threads that take part in a region (>= 1). NULL pool: 1. */
 int sm_pool_n_threads(const sm_pool *pool);
 
-/* Runs fn on every thread; NULL pool runs fn(ctx, 0, 1) on the caller. Not reentrant. */
+/* Runs fn on the caller and the workers that join in time (above); NULL pool runs fn(ctx, 0, 1)
+ * on the caller. Not reentrant. */
 void sm_pool_run(sm_pool *pool, sm_pool_fn fn, void *ctx);
 
 #endif
