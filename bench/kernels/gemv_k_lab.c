@@ -68,6 +68,10 @@
  *   - The engine then took that shape (k_acc_block: every Q4_K/Q5_K/Q6_K kernel sums a block's
  *     lanes to one integer, so lane order is free): Q4_K v5 26.6-30.1 (v6 21.6-24.0 in the same
  *     run), Q6_K v2 13.4-13.9 -> 14.1-15.5.
+ *   - The relaxed Q6_K gemv's 16 scales as four i32x4 (one sign extension per block, then one
+ *     shuffle per group instead of a byte load, a move and a broadcast), its four slices unrolled:
+ *     this lab built before and after, run alternately twice each: Q6_K v2 best 15.2 -> 18.0-19.3
+ *     (v2 / v1 1.36-1.40 -> 1.65-1.80).
  *   - Under Node (plain build, this lab built before and after, run alternately four times, best):
  *     Q4_K v1 16.3 -> 15.4, Q6_K v1 12.6 -> 12.0; the machine's noise in those runs was larger.
  *     An unrolled plain gemv with vector scales (the shape of v5) ran 11 under Node: V8 11.3 loads

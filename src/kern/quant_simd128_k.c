@@ -893,22 +893,33 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
             const v128_t *xb = xq.q + i * (SM_QK_K / 16), *cb = neg32.q + i * (SM_QK_K / 16);
-            const int8_t *sc = (const int8_t *)(a + Q6K_SCALES);
+            /* the 16 signed scales as i32 lanes: group g is lane g % 4 of sc[g / 4] */
+            const v128_t sc8 = wasm_v128_load(a + Q6K_SCALES);
+            const v128_t lo16 = wasm_i16x8_extend_low_i8x16(sc8), hi16 = wasm_i16x8_extend_high_i8x16(sc8);
+            const v128_t sc[4] = {wasm_i32x4_extend_low_i16x8(lo16), wasm_i32x4_extend_high_i16x8(lo16),
+                                  wasm_i32x4_extend_low_i16x8(hi16), wasm_i32x4_extend_high_i16x8(hi16)};
             v128_t isum = wasm_i32x4_splat(0);
-            for (int hk = 0; hk < 4; hk++) { /* as in the vec_dot */
-                const int h = hk / 2, k = hk % 2, g = 8 * h + k;
-                const uint8_t *ql = a + 64 * h + 16 * k, *qh = a + Q6K_QH + 32 * h + 16 * k;
-                v128_t u0, u1, u2, u3;
-                q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), &u0, &u1,
-                            &u2, &u3);
-                /* g is also the 16-group of x at byte 128h + 16k */
-                const v128_t d0 = RDOT(xb[g], u0, cb[g]), d1 = RDOT(xb[g + 2], u1, cb[g + 2]);
-                const v128_t d2 = RDOT(xb[g + 4], u2, cb[g + 4]), d3 = RDOT(xb[g + 6], u3, cb[g + 6]);
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d0, wasm_i32x4_splat(sc[g])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d1, wasm_i32x4_splat(sc[g + 2])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, wasm_i32x4_splat(sc[g + 4])));
-                isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, wasm_i32x4_splat(sc[g + 6])));
-            }
+            /* as in the vec_dot: half h, 16-lane slice k, groups g = 8h + k + {0, 2, 4, 6}, which
+             * are also the 16-groups of x at bytes 128h + 16k + {0, 32, 64, 96} */
+#define Q6K_SLICE(h, k)                                                                            \
+    do {                                                                                           \
+        const int g = 8 * (h) + (k);                                                               \
+        const uint8_t *ql = a + 64 * (h) + 16 * (k), *qh = a + Q6K_QH + 32 * (h) + 16 * (k);       \
+        v128_t u0, u1, u2, u3;                                                                     \
+        q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), &u0, &u1,     \
+                    &u2, &u3);                                                                     \
+        const v128_t d0 = RDOT(xb[g], u0, cb[g]), d1 = RDOT(xb[g + 2], u1, cb[g + 2]);             \
+        const v128_t d2 = RDOT(xb[g + 4], u2, cb[g + 4]), d3 = RDOT(xb[g + 6], u3, cb[g + 6]);     \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d0, K_LANE(sc[2 * (h)], k)));                   \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d1, K_LANE(sc[2 * (h)], (k) + 2)));             \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, K_LANE(sc[2 * (h) + 1], k)));               \
+        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d3, K_LANE(sc[2 * (h) + 1], (k) + 2)));         \
+    } while (0)
+            Q6K_SLICE(0, 0);
+            Q6K_SLICE(0, 1);
+            Q6K_SLICE(1, 0);
+            Q6K_SLICE(1, 1);
+#undef Q6K_SLICE
             acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a + Q6K_D)]);
         }
         y[r] = acc;
