@@ -15,7 +15,9 @@
  * Bit-identity with the SIMD128 kernels: those sum products in lanes {2k, 2k+1, 8+2k, 9+2k} of each
  * 16-byte vector (i16 widening halves, then dot_i16x8 pairs); this instruction sums lanes 4k..4k+3.
  * Permuting both operands with sm_relaxed_lane_order first makes lane k sum the same products, so
- * the i32 lanes, and everything computed from them, equal the SIMD128 kernels' bit for bit.
+ * the i32 lanes, and everything computed from them, equal the SIMD128 kernels' bit for bit (Q4_0).
+ * The K-quant kernels need no permutation: they all sum a super-block's lanes to one integer
+ * before its float scale (quant_simd128_k.c, k_acc_block), so any lane order gives their results.
  */
 #ifndef SM_KERN_RELAXED_SIMD_H
 #define SM_KERN_RELAXED_SIMD_H
