@@ -30,6 +30,9 @@
  *   v1  sm_kern_gemv_q6_K_simd128: 16-bit shifts whose cross-byte bits the masks drop, and
  *       sm_kern_load_scale_k, which never has a subnormal operand.
  *   v2  relaxed build: sm_kern_gemv_q6_K_relaxed (elsewhere v1 again).
+ * Q5_K
+ *   v0  sm_kern_gemv_q5_K_simd128.
+ *   v1  relaxed build: sm_kern_gemv_q5_K_relaxed (elsewhere v0 again).
  *
  * Measured 2026-12-06 (third session), Node 20, GMAC/s. First, the earlier version of this lab
  * (v0 against the byte-shift change alone, three passes):
@@ -72,6 +75,8 @@
  *     shuffle per group instead of a byte load, a move and a broadcast), its four slices unrolled:
  *     this lab built before and after, run alternately twice each: Q6_K v2 best 15.2 -> 18.0-19.3
  *     (v2 / v1 1.36-1.40 -> 1.65-1.80).
+ *   - A relaxed Q5_K gemv in the Q4_K one's shape (new; Q5_K had only the SIMD128 one), n = 2048,
+ *     5632 rows, two passes: v0 8.7-10.4, v1 14.8-18.2.
  *   - Under Node (plain build, this lab built before and after, run alternately four times, best):
  *     Q4_K v1 16.3 -> 15.4, Q6_K v1 12.6 -> 12.0; the machine's noise in those runs was larger.
  *     An unrolled plain gemv with vector scales (the shape of v5) ran 11 under Node: V8 11.3 loads
@@ -318,6 +323,9 @@ static void gemv_q4_K_v5(int64_t n, const void *w, size_t s, int nr, const void 
 static void gemv_q6_K_v2(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
     sm_kern_gemv_q6_K_relaxed(n, w, s, nr, x, y);
 }
+static void gemv_q5_K_v1(int64_t n, const void *w, size_t s, int nr, const void *x, float *y) {
+    sm_kern_gemv_q5_K_relaxed(n, w, s, nr, x, y);
+}
 
 /* The activation row for v6: qs in relaxed order, each block's 8 group sums (bsum pairs) as i16x8,
  * and its scale. */
@@ -423,6 +431,7 @@ static void gemv_q4_K_v7(int64_t n, const void *w, size_t w_stride, int n_rows, 
 #define gemv_q4_K_v6 sm_kern_gemv_q4_K_simd128
 #define gemv_q4_K_v7 sm_kern_gemv_q4_K_simd128
 #define gemv_q6_K_v2 sm_kern_gemv_q6_K_simd128
+#define gemv_q5_K_v1 sm_kern_gemv_q5_K_simd128
 #endif
 
 /* ---- driver ---------------------------------------------------------------------------------- */
@@ -471,11 +480,13 @@ int main(int argc, char **argv) {
     const gemv_fn q4[] = {gemv_q4_K_v0, sm_kern_gemv_q4_K_simd128, gemv_q4_K_v2, gemv_q4_K_v3,
                           gemv_q4_K_v4, gemv_q4_K_v5, gemv_q4_K_v6, gemv_q4_K_v7};
     const gemv_fn q6[] = {gemv_q6_K_v0, sm_kern_gemv_q6_K_simd128, gemv_q6_K_v2};
-    const int n4 = sizeof q4 / sizeof q4[0], n6 = sizeof q6 / sizeof q6[0];
+    const gemv_fn q5[] = {sm_kern_gemv_q5_K_simd128, gemv_q5_K_v1};
+    const int n4 = sizeof q4 / sizeof q4[0], n6 = sizeof q6 / sizeof q6[0], n5 = 2;
     for (int pass = 0; pass < passes; pass++) {
         run(pass, SM_TYPE_Q4_K, 2048, 5632, 1.0f, q4, n4);
         run(pass, SM_TYPE_Q4_K, 2048, 5632, 1.0f / 64, q4, n4);
         run(pass, SM_TYPE_Q4_K, 2048, 65536, 1.0f, q4, n4);
+        run(pass, SM_TYPE_Q5_K, 2048, 5632, 1.0f, q5, n5);
         run(pass, SM_TYPE_Q6_K, 2048, 5632, 1.0f, q6, n6);
         run(pass, SM_TYPE_Q6_K, 5632, 2048, 1.0f, q6, n6);
         run(pass, SM_TYPE_Q6_K, 5632, 2048, 1.0f / 64, q6, n6);

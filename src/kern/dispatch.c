@@ -144,7 +144,7 @@ static const sm_type_traits k_active[SM_TYPE_COUNT] = {
                                           sm_kern_to_float_q5_K_ref),
                       .vec_dot = SM_FAST(sm_kern_vec_dot_q5_K_simd128, sm_kern_vec_dot_q5_K_ref),
                       .gemm = SM_FAST(sm_kern_gemm_q5_K_simd128, NULL),
-                      .gemv = SM_FAST(sm_kern_gemv_q5_K_simd128, NULL)},
+                      .gemv = SM_RELAXED(sm_kern_gemv_q5_K_relaxed, sm_kern_gemv_q5_K_simd128)},
     [SM_TYPE_Q6_K] = {SM_LAYOUT("Q6_K", SM_QK_K, sizeof(sm_block_q6_K), SM_TYPE_Q8_K),
                       .to_float = SM_FAST(sm_kern_to_float_q6_K_simd128,
                                           sm_kern_to_float_q6_K_ref),

@@ -51,6 +51,8 @@ void sm_kern_gemv_q4_0_relaxed(int64_t n, const void *w, size_t w_stride, int n_
                                const void *x, float *y);
 void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y);
+void sm_kern_gemv_q5_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y);
 void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y);
 void sm_kern_gemm_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,

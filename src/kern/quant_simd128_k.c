@@ -811,8 +811,8 @@ typedef struct k_row_relaxed {
     v128_t q[SM_GEMV_MAX_N / 16];
 } k_row_relaxed;
 
-/* What the relaxed Q4_K gemv keeps of its activation row per block besides the qs: the bsum pairs
- * and d. */
+/* What the relaxed Q4_K/Q5_K gemvs keep of their activation row per block besides the qs: the bsum
+ * pairs and d. */
 typedef struct k_row_blocks {
     v128_t bsum_pairs[SM_GEMV_MAX_N / SM_QK_K];
     float d[SM_GEMV_MAX_N / SM_QK_K];
@@ -825,7 +825,7 @@ static void k_row_blocks_of(const uint8_t *x, int64_t nb, k_row_blocks *rb) {
     }
 }
 
-/* The start of a Q4_K block in the relaxed gemv: mins += its mins term (the vec_dot's float
+/* The start of a Q4_K/Q5_K block in the relaxed gemvs: mins += its mins term (the vec_dot's float
  * operations), and its 8 scales as i32 lanes, scales 0-3 in *sc_lo and 4-7 in *sc_hi. */
 static inline __attribute__((always_inline)) void q45_gemv_block_start(
     const uint8_t *packed, float dmin, const k_row_blocks *rb, int64_t i, float *mins,
@@ -835,6 +835,16 @@ static inline __attribute__((always_inline)) void q45_gemv_block_start(
     const v128_t sc16 = wasm_u16x8_extend_low_u8x16(sm);
     *sc_lo = wasm_u32x4_extend_low_u16x8(sc16);
     *sc_hi = wasm_u32x4_extend_high_u16x8(sc16);
+}
+
+/* isum + 64 weights of a Q4_K/Q5_K block times their activations xv[0..3]: elements 0-15 and 16-31
+ * (l0, l1) with scale slo, 32-47 and 48-63 (h0, h1) with scale shi; weights in 0..31. */
+static inline v128_t rdot_group64(v128_t isum, const v128_t *xv, v128_t l0, v128_t l1, v128_t h0,
+                                  v128_t h1, v128_t slo, v128_t shi) {
+    const v128_t zero = wasm_i32x4_splat(0);
+    const v128_t lo = RDOT(xv[1], l1, RDOT(xv[0], l0, zero));
+    const v128_t hi = RDOT(xv[3], h1, RDOT(xv[2], h0, zero));
+    return wasm_i32x4_add(isum, wasm_i32x4_add(wasm_i32x4_mul(lo, slo), wasm_i32x4_mul(hi, shi)));
 }
 
 // y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: each
@@ -861,18 +871,55 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     do {                                                                                           \
         const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * (j));                                   \
         const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * (j) + 16);                              \
-        const v128_t *xv = xb + 4 * (j);                                                           \
-        const v128_t lo = RDOT(xv[1], wasm_v128_and(q1, m4), RDOT(xv[0], wasm_v128_and(q0, m4), zero)); \
-        const v128_t hi =                                                                          \
-            RDOT(xv[3], sm_kern_u8x16_shr(q1, 4), RDOT(xv[2], sm_kern_u8x16_shr(q0, 4), zero));    \
-        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(lo, K_LANE(sv, k)));                            \
-        isum = wasm_i32x4_add(isum, wasm_i32x4_mul(hi, K_LANE(sv, (k) + 1)));                      \
+        isum = rdot_group64(isum, xb + 4 * (j), wasm_v128_and(q0, m4), wasm_v128_and(q1, m4),      \
+                            sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4), K_LANE(sv, k),     \
+                            K_LANE(sv, (k) + 1));                                                  \
     } while (0)
             Q4K_GROUPS(0, s0, 0);
             Q4K_GROUPS(1, s0, 2);
             Q4K_GROUPS(2, s1, 0);
             Q4K_GROUPS(3, s1, 2);
 #undef Q4K_GROUPS
+            acc = k_acc_block(acc, isum, rb.d[i] * half[sm_kern_load_u16(a)]);
+        }
+        y[r] = acc - mins;
+    }
+}
+
+// y[r] = W[r] · x, Q5_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot (as
+// the Q4_K one: its 5-bit values are the instruction's 7-bit operand)
+void sm_kern_gemv_q5_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    const int64_t nb = n / SM_QK_K;
+    k_row_relaxed xq;
+    k_row_blocks rb;
+    copy_q8_K_row(x, nb, xq.q, NULL);
+    k_row_blocks_of(x, nb, &rb);
+    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
+    for (int r = 0; r < n_rows; r++) {
+        float acc = 0.0f, mins = 0.0f;
+        const uint8_t *a = (const uint8_t *)w + r * w_stride;
+        for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q5_K)) {
+            const v128_t *xb = xq.q + i * (SM_QK_K / 16);
+            v128_t s0, s1;
+            q45_gemv_block_start(a + Q5K_SCALES, half[sm_kern_load_u16(a + Q5K_DMIN)], &rb, i, &mins,
+                                 &s0, &s1);
+            v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
+            v128_t isum = wasm_i32x4_splat(0);
+#define Q5K_GROUPS(j, sv, k)                                                                       \
+    do {                                                                                           \
+        v128_t lo0, hi0, lo1, hi1;                                                                 \
+        q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * (j)), h0, &lo0, &hi0);                           \
+        q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * (j) + 16), h1, &lo1, &hi1);                      \
+        isum = rdot_group64(isum, xb + 4 * (j), lo0, lo1, hi0, hi1, K_LANE(sv, k), K_LANE(sv, (k) + 1)); \
+        h0 = sm_kern_u8x16_shr(h0, 2);                                                             \
+        h1 = sm_kern_u8x16_shr(h1, 2);                                                             \
+    } while (0)
+            Q5K_GROUPS(0, s0, 0);
+            Q5K_GROUPS(1, s0, 2);
+            Q5K_GROUPS(2, s1, 0);
+            Q5K_GROUPS(3, s1, 2);
+#undef Q5K_GROUPS
             acc = k_acc_block(acc, isum, rb.d[i] * half[sm_kern_load_u16(a)]);
         }
         y[r] = acc - mins;

@@ -4,7 +4,7 @@
 //    refuses modules it cannot handle;
 //  - in headless Chromium (whose V8 runs the instruction): every decoding logit of the relaxed
 //    builds equals the plain builds' bit for bit, on models of each type with a relaxed kernel
-//    (Q4_0, Q4_K with Q6_K, and Q8_0, which keeps its plain kernel), single-thread and threaded;
+//    (Q4_0, Q4_K with Q6_K, Q5_K, and Q8_0, which keeps its plain kernel), single-thread and threaded;
 //    and the package picks the relaxed build by default there, and the plain one when told.
 // Node 20 itself cannot run the instruction (tests/c has the emulated kernel check).
 
@@ -92,7 +92,7 @@ const dir = await mkdtemp(join(tmpdir(), 'sm-relaxed-'));
 /** @type {Record<string, Uint8Array>} */
 const models = {};
 // n_embd / n_ff multiples of 256 (K-quant rows); Q4_K_M has Q6_K tensors too
-for (const [type, seed] of /** @type {const} */ ([['Q4_0', 31], ['Q4_K_M', 32], ['Q8_0', 33]])) {
+for (const [type, seed] of /** @type {const} */ ([['Q4_0', 31], ['Q4_K_M', 32], ['Q5_K', 34], ['Q8_0', 33]])) {
   const path = join(dir, `${type}.gguf`);
   await writeRandomLlama(path, { weightType: type, seed, n_embd: 256, n_ff: 768, n_layer: 2 });
   models[type] = new Uint8Array(await readFile(path));
