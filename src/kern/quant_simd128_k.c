@@ -847,11 +847,15 @@ static inline v128_t rdot_group64(v128_t isum, const v128_t *xv, v128_t l0, v128
     return wasm_i32x4_add(isum, wasm_i32x4_add(wasm_i32x4_mul(lo, slo), wasm_i32x4_mul(hi, shi)));
 }
 
-// y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: each
-// block's integer sum is the same (k_acc_block), so are the float operations
-void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
-                               const void *x, float *y) {
+/* The relaxed Q4_K (q5 = 0) and Q5_K (q5 = 1) gemvs: the same block set-up and dots, only the
+ * weights' unpacking differs (Q5_K's fifth bits come from qh, shifted down 2 per 64 weights). */
+static inline __attribute__((always_inline)) void gemv_q45_relaxed(int64_t n, const void *w,
+                                                                   size_t w_stride, int n_rows,
+                                                                   const void *x, float *y, int q5) {
     const int64_t nb = n / SM_QK_K;
+    const size_t block = q5 ? sizeof(sm_block_q5_K) : sizeof(sm_block_q4_K);
+    const size_t qs = q5 ? Q5K_QS : Q4K_QS, scales = q5 ? Q5K_SCALES : Q4K_SCALES;
+    const size_t dmin = q5 ? Q5K_DMIN : Q4K_DMIN;
     k_row_relaxed xq;
     k_row_blocks rb;
     copy_q8_K_row(x, nb, xq.q, NULL);
@@ -861,69 +865,51 @@ void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     for (int r = 0; r < n_rows; r++) {
         float acc = 0.0f, mins = 0.0f;
         const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
+        for (int64_t i = 0; i < nb; i++, a += block) {
             const v128_t *xb = xq.q + i * (SM_QK_K / 16);
             v128_t s0, s1;
-            q45_gemv_block_start(a + Q4K_SCALES, half[sm_kern_load_u16(a + Q4K_DMIN)], &rb, i, &mins,
-                                 &s0, &s1);
+            q45_gemv_block_start(a + scales, half[sm_kern_load_u16(a + dmin)], &rb, i, &mins, &s0, &s1);
+            v128_t h0 = zero, h1 = zero;
+            if (q5) h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
             v128_t isum = zero;
-#define Q4K_GROUPS(j, sv, k)                                                                       \
+#define Q45_GROUPS(j, sv, k)                                                                       \
     do {                                                                                           \
-        const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * (j));                                   \
-        const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * (j) + 16);                              \
-        isum = rdot_group64(isum, xb + 4 * (j), wasm_v128_and(q0, m4), wasm_v128_and(q1, m4),      \
-                            sm_kern_u8x16_shr(q0, 4), sm_kern_u8x16_shr(q1, 4), K_LANE(sv, k),     \
-                            K_LANE(sv, (k) + 1));                                                  \
+        const v128_t q0 = wasm_v128_load(a + qs + 32 * (j)), q1 = wasm_v128_load(a + qs + 32 * (j) + 16); \
+        v128_t l0, l1, g0, g1; /* elements 0-15, 16-31 (scale k) and 32-47, 48-63 (scale k + 1) */ \
+        if (q5) {                                                                                  \
+            q5_chunk(q0, h0, &l0, &g0);                                                            \
+            q5_chunk(q1, h1, &l1, &g1);                                                            \
+            h0 = sm_kern_u8x16_shr(h0, 2);                                                         \
+            h1 = sm_kern_u8x16_shr(h1, 2);                                                         \
+        } else {                                                                                   \
+            l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);                                \
+            g0 = sm_kern_u8x16_shr(q0, 4), g1 = sm_kern_u8x16_shr(q1, 4);                          \
+        }                                                                                          \
+        isum = rdot_group64(isum, xb + 4 * (j), l0, l1, g0, g1, K_LANE(sv, k), K_LANE(sv, (k) + 1)); \
     } while (0)
-            Q4K_GROUPS(0, s0, 0);
-            Q4K_GROUPS(1, s0, 2);
-            Q4K_GROUPS(2, s1, 0);
-            Q4K_GROUPS(3, s1, 2);
-#undef Q4K_GROUPS
+            Q45_GROUPS(0, s0, 0);
+            Q45_GROUPS(1, s0, 2);
+            Q45_GROUPS(2, s1, 0);
+            Q45_GROUPS(3, s1, 2);
+#undef Q45_GROUPS
             acc = k_acc_block(acc, isum, rb.d[i] * half[sm_kern_load_u16(a)]);
         }
         y[r] = acc - mins;
     }
 }
 
+// y[r] = W[r] · x, Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot: each
+// block's integer sum is the same (k_acc_block), so are the float operations
+void sm_kern_gemv_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
+                               const void *x, float *y) {
+    gemv_q45_relaxed(n, w, w_stride, n_rows, x, y, 0);
+}
+
 // y[r] = W[r] · x, Q5_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot (as
 // the Q4_K one: its 5-bit values are the instruction's 7-bit operand)
 void sm_kern_gemv_q5_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y) {
-    const int64_t nb = n / SM_QK_K;
-    k_row_relaxed xq;
-    k_row_blocks rb;
-    copy_q8_K_row(x, nb, xq.q, NULL);
-    k_row_blocks_of(x, nb, &rb);
-    const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
-    for (int r = 0; r < n_rows; r++) {
-        float acc = 0.0f, mins = 0.0f;
-        const uint8_t *a = (const uint8_t *)w + r * w_stride;
-        for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q5_K)) {
-            const v128_t *xb = xq.q + i * (SM_QK_K / 16);
-            v128_t s0, s1;
-            q45_gemv_block_start(a + Q5K_SCALES, half[sm_kern_load_u16(a + Q5K_DMIN)], &rb, i, &mins,
-                                 &s0, &s1);
-            v128_t h0 = wasm_v128_load(a + Q5K_QH), h1 = wasm_v128_load(a + Q5K_QH + 16);
-            v128_t isum = wasm_i32x4_splat(0);
-#define Q5K_GROUPS(j, sv, k)                                                                       \
-    do {                                                                                           \
-        v128_t lo0, hi0, lo1, hi1;                                                                 \
-        q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * (j)), h0, &lo0, &hi0);                           \
-        q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * (j) + 16), h1, &lo1, &hi1);                      \
-        isum = rdot_group64(isum, xb + 4 * (j), lo0, lo1, hi0, hi1, K_LANE(sv, k), K_LANE(sv, (k) + 1)); \
-        h0 = sm_kern_u8x16_shr(h0, 2);                                                             \
-        h1 = sm_kern_u8x16_shr(h1, 2);                                                             \
-    } while (0)
-            Q5K_GROUPS(0, s0, 0);
-            Q5K_GROUPS(1, s0, 2);
-            Q5K_GROUPS(2, s1, 0);
-            Q5K_GROUPS(3, s1, 2);
-#undef Q5K_GROUPS
-            acc = k_acc_block(acc, isum, rb.d[i] * half[sm_kern_load_u16(a)]);
-        }
-        y[r] = acc - mins;
-    }
+    gemv_q45_relaxed(n, w, w_stride, n_rows, x, y, 1);
 }
 
 // y[r] = W[r] · x, Q6_K · Q8_K with the relaxed i8 dot, bit-identical to the SIMD128 vec_dot:
