@@ -46,7 +46,7 @@ struct sm_pool {
     int n_started;
     pthread_mutex_t mu;
     pthread_cond_t work_cv;      /* workers sleep here waiting for a new generation */
-    pthread_cond_t done_cv;      /* the caller sleeps here waiting for n_pending == 0 */
+    pthread_cond_t done_cv;      /* the caller sleeps here waiting for n_active == 0 */
     atomic_uint generation;      /* bumped to publish a region */
     atomic_uint closed;          /* the last generation whose caller has closed it */
     atomic_int n_active;         /* workers counted into a region (running it, or checking it) */
