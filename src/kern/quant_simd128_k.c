@@ -710,10 +710,11 @@ void sm_kern_gemv_q4_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 const v128_t q0 = wasm_v128_load(a + Q4K_QS + 32 * j);
                 const v128_t q1 = wasm_v128_load(a + Q4K_QS + 32 * j + 16);
                 const v128_t *xq = xb + 8 * j;
-                isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, wasm_i32x4_splat(sc[2 * j]));
-                isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, wasm_i32x4_splat(sc[2 * j]));
-                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, wasm_i32x4_splat(sc[2 * j + 1]));
-                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, wasm_i32x4_splat(sc[2 * j + 1]));
+                const v128_t slo = wasm_i32x4_splat(sc[2 * j]), shi = wasm_i32x4_splat(sc[2 * j + 1]);
+                isum = mac_group_widened(isum, wasm_v128_and(q0, m4), xq, slo);
+                isum = mac_group_widened(isum, wasm_v128_and(q1, m4), xq + 2, slo);
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q0, 4), xq + 4, shi);
+                isum = mac_group_widened(isum, sm_kern_u8x16_shr(q1, 4), xq + 6, shi);
             }
             acc = k_acc_block(acc, isum, sm_kern_load_f32(b) * half[sm_kern_load_u16(a)]);
         }
@@ -743,10 +744,11 @@ void sm_kern_gemv_q5_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
                 v128_t lo0, hi0, lo1, hi1;
                 q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j), h0, &lo0, &hi0);
                 q5_chunk(wasm_v128_load(a + Q5K_QS + 32 * j + 16), h1, &lo1, &hi1);
-                isum = mac_group_widened(isum, lo0, xq, wasm_i32x4_splat(sc[2 * j]));
-                isum = mac_group_widened(isum, lo1, xq + 2, wasm_i32x4_splat(sc[2 * j]));
-                isum = mac_group_widened(isum, hi0, xq + 4, wasm_i32x4_splat(sc[2 * j + 1]));
-                isum = mac_group_widened(isum, hi1, xq + 6, wasm_i32x4_splat(sc[2 * j + 1]));
+                const v128_t slo = wasm_i32x4_splat(sc[2 * j]), shi = wasm_i32x4_splat(sc[2 * j + 1]);
+                isum = mac_group_widened(isum, lo0, xq, slo);
+                isum = mac_group_widened(isum, lo1, xq + 2, slo);
+                isum = mac_group_widened(isum, hi0, xq + 4, shi);
+                isum = mac_group_widened(isum, hi1, xq + 6, shi);
                 h0 = sm_kern_u8x16_shr(h0, 2);
                 h1 = sm_kern_u8x16_shr(h1, 2);
             }

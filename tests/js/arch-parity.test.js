@@ -3,9 +3,12 @@
 // and defaults of the real GGUF files (tests/js/support/random-model.js), shrunk from the published
 // checkpoint shapes by scaledShape() (same head_dim, GQA ratio and features). Same rules as
 // parity.test.js: SmallMind (WASM, SIMD128) and llama.cpp (F32 KV cache, flash attention off) run
-// the same file greedily; step by step until the first divergence, the tokens must agree unless
-// llama.cpp's own top-2 gap is a near-tie the logit difference explains, and every logit must be
-// within TOLERANCE[weightType] · rms of llama.cpp's.
+// the same file greedily, SmallMind fed llama.cpp's tokens (teacher forcing), so every step is
+// compared, also after a near-tie: the tokens must agree unless llama.cpp's own top-2 gap is a
+// near-tie the logit difference explains, and every logit must be within
+// TOLERANCE[weightType] · rms of llama.cpp's. (Comparing only up to the first near-tie, as
+// parity.test.js does, left some files with 2 of 64 steps compared after a change of float
+// summation order in the K-quant kernels.)
 //
 // What each family adds over llama, and so what these cases check:
 //  - qwen2: Q/K/V biases, NEOX RoPE, freq_base 1e6, tied head, byte-level BPE vocabulary; at
@@ -85,8 +88,8 @@ async function parity(name, model, run = {}) {
     const prompt = run.prompt ?? promptFor(model.arch ?? 'llama');
     const steps = run.steps ?? STEPS;
     const ref = await referenceGreedy(path, prompt, steps);
-    const ours = await wasmGreedy(path, prompt, steps);
-    return compareRuns(ours, ref, tolerance(model.arch ?? 'llama', model.weightType ?? 'F32'));
+    const ours = await wasmGreedy(path, prompt, steps, { forced: ref.tokens });
+    return compareRuns(ours, ref, tolerance(model.arch ?? 'llama', model.weightType ?? 'F32'), { forced: true });
 }
 
 /**
@@ -106,24 +109,29 @@ function tolerance(arch, weightType) {
     return arch === 'gemma2' ? Math.max(tol, GEGLU_FLOOR) : tol;
 }
 
-/** @param {{compared: number, diverged: boolean, maxRel: number}} r */
-const describeRun = (r) => `${r.compared} steps compared${r.diverged ? ' (near-tie divergence)' : ''}, `
+/** @param {{compared: number, diverged: boolean, mismatched: number, maxRel: number}} r */
+const describeRun = (r) => `${r.compared} steps compared, ${r.mismatched} near-tie token mismatches, `
     + `max logit diff ${r.maxRel.toExponential(2)} of RMS`;
 
 for (const [arch, real] of Object.entries(ARCH_SHAPES)) {
     describe(`${arch} (${real}, scaled) parity with llama.cpp`, () => {
-        let compared = 0, runs = 0;
+        let compared = 0, mismatched = 0, runs = 0;
         const types = arch === 'qwen2' ? [...TYPES, 'F16'] : TYPES;
         for (const weightType of types) {
             test(weightType, async (t) => {
                 const r = await parity(`${arch}-${weightType}`, { ...scaledShape(real), weightType, seed: 3 });
                 compared += r.compared;
+                mismatched += r.mismatched;
                 runs++;
                 t.diagnostic(describeRun(r));
             });
         }
-        test('most steps were compared', () => {
-            assert.ok(compared >= 0.5 * STEPS * runs, `only ${compared} of ${STEPS * runs} steps compared`);
+        // every step is compared (forced), and near-ties are rare: at most 4 of 64 per file and 11
+        // of 320 per family when this was written; many of them would mean the logits sit on the
+        // edge of the tolerance everywhere
+        test('every step was compared, and the tokens agreed on most', () => {
+            assert.equal(compared, STEPS * runs, `only ${compared} of ${STEPS * runs} steps compared`);
+            assert.ok(mismatched <= 0.1 * compared, `${mismatched} of ${compared} steps chose another token`);
         });
     });
 }

@@ -14,14 +14,20 @@ function maxAbsDiff(a, b) {
 }
 
 /**
- * Compares two greedy runs under the rules above.
+ * Compares two greedy runs under the rules above. By default the comparison ends at the first
+ * (near-tie) divergence, after which the two runs' contexts differ. With forced (ours was fed the
+ * reference's tokens: engine-run.js's opts.forced), the contexts never differ, so it goes on to
+ * the last step: every step's logits are compared and every token mismatch must be a near-tie.
  * @param {{tokens: number[], logits: Float32Array[]}} ours
  * @param {{tokens: number[], logits: Float32Array[]}} ref
  * @param {number} tol
- * @returns {{compared: number, diverged: boolean, maxRel: number}}
+ * @param {{forced?: boolean}} [opts]
+ * @returns {{compared: number, diverged: boolean, mismatched: number, maxRel: number}} mismatched:
+ *   the steps whose tokens differ (near-ties)
  */
-export function compareRuns(ours, ref, tol) {
-  let maxRel = 0;
+export function compareRuns(ours, ref, tol, opts = {}) {
+  let maxRel = 0, diverged = false, mismatched = 0;
+  if (opts.forced) assert.equal(ours.logits.length, ref.tokens.length, 'a forced run has a step per reference token');
   for (let i = 0; i < ref.tokens.length; i++) {
     const rel = relMaxDiff(ours.logits[i], ref.logits[i]);
     maxRel = Math.max(maxRel, rel);
@@ -30,9 +36,11 @@ export function compareRuns(ours, ref, tol) {
       const gap = top2Gap(ref.logits[i]), limit = 2 * maxAbsDiff(ours.logits[i], ref.logits[i]);
       assert.ok(gap < limit, `step ${i}: token ${ours.tokens[i]} vs the reference's ${ref.tokens[i]}, ` +
         `but the reference's top-2 gap ${gap.toFixed(4)} is not a near-tie (limit ${limit.toFixed(4)})`);
-      return { compared: i + 1, diverged: true, maxRel };
+      diverged = true;
+      mismatched++;
+      if (!opts.forced) return { compared: i + 1, diverged, mismatched, maxRel };
     }
   }
-  return { compared: ref.tokens.length, diverged: false, maxRel };
+  return { compared: ref.tokens.length, diverged, mismatched, maxRel };
 }
 

@@ -33,11 +33,21 @@ export async function disposeEngines() {
   engines.clear();
 }
 
+/** The first index of the largest value (greedy decoding's choice). @param {Float32Array} v */
+function argmax(v) {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
 /**
  * Greedy continuation under the WASM build, ignoring end-of-generation tokens. The KV cache is F32
- * unless opts.kvType says otherwise, as llama-ref.js's reference runs use.
+ * unless opts.kvType says otherwise, as llama-ref.js's reference runs use. With opts.forced (the
+ * reference's tokens), step i still records this engine's own argmax in tokens[i] but feeds
+ * forced[i] to the model, so every step's logits follow the same context as the reference's, also
+ * after a near-tie made the two choose differently (compare.js's forced mode).
  * @param {string} path @param {number[]} prompt @param {number} nSteps
- * @param {{variant?: 'simd'|'mt', threads?: number, nBatch?: number, nCtx?: number, kvType?: 'f16'|'f32'}} [opts]
+ * @param {{variant?: 'simd'|'mt', threads?: number, nBatch?: number, nCtx?: number, kvType?: 'f16'|'f32', forced?: number[]}} [opts]
  * @returns {Promise<EngineRun>}
  */
 export async function wasmGreedy(path, prompt, nSteps, opts = {}) {
@@ -51,7 +61,14 @@ export async function wasmGreedy(path, prompt, nSteps, opts = {}) {
     session.decode(prompt);
     const tokens = [], logits = [];
     for (let i = 0; i < nSteps; i++) {
-      logits.push(/** @type {Float32Array} */ (session.logits()));
+      const l = /** @type {Float32Array} */ (session.logits());
+      logits.push(l);
+      if (opts.forced) {
+        tokens.push(argmax(l));
+        if (i + 1 >= Math.min(nSteps, opts.forced.length)) break;
+        session.decode([opts.forced[i]]);
+        continue;
+      }
       const t = session.step();
       if (t === null) break;
       tokens.push(t);
