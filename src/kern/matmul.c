@@ -9,19 +9,10 @@
  */
 #include "kern/matmul.h"
 
-void sm_kern_split(int64_t n, int ith, int nth, int64_t *lo, int64_t *hi) {
-    const int64_t per = (n + nth - 1) / nth;
-    *lo = per * ith < n ? per * ith : n;
-    *hi = *lo + per < n ? *lo + per : n;
-}
-
-void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int n_tok,
-                          int ith, int nth) {
+void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int t0, int t1) {
     const sm_type_traits *tr = sm_kern_traits(type);
     const size_t row = sm_kern_row_size(type, n);
-    int64_t lo, hi;
-    sm_kern_split(n_tok, ith, nth, &lo, &hi);
-    for (int64_t t = lo; t < hi; t++) tr->from_float(x + t * n, (uint8_t *)xq + t * row, n);
+    for (int64_t t = t0; t < t1; t++) tr->from_float(x + t * n, (uint8_t *)xq + t * row, n);
 }
 
 void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,

@@ -23,10 +23,9 @@ typedef struct sm_weight {
     size_t row_bytes;
 } sm_weight;
 
-/* xq[t] = convert(x[t]) to `type` for t in this thread's share of [0, n_tok).
+/* xq[t] = convert(x[t]) to `type` for t in [t0, t1).
  * x: [n_tok][n] f32; xq: [n_tok] rows of sm_kern_row_size(type, n) bytes. */
-void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int n_tok,
-                          int ith, int nth);
+void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int t0, int t1);
 
 /* y[t][o] = W[o,:] @ x[t,:] for o in [lo, hi), t in [0, n_tok), in blocks of SM_MATMUL_ROW_BLOCK
  * rows. xq: activations already converted to W's vec_dot_type; y: [n_tok][ldy] f32. A row's result
@@ -34,8 +33,5 @@ void sm_kern_convert_rows(int32_t type, const float *x, void *xq, int64_t n, int
 enum { SM_MATMUL_ROW_BLOCK = 16 };
 void sm_kern_matmul_rows(const sm_weight *w, const void *xq, int n_tok, float *y, int64_t ldy,
                          int64_t lo, int64_t hi);
-
-/* The contiguous share [*lo, *hi) of [0, n) that thread ith of nth takes. */
-void sm_kern_split(int64_t n, int ith, int nth, int64_t *lo, int64_t *hi);
 
 #endif

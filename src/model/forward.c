@@ -110,9 +110,8 @@ typedef struct convert_task {
 static void convert_worker(void *ctx, int ith, int nth) {
     (void)ith, (void)nth;
     convert_task *t = ctx;
-    const size_t row = sm_kern_row_size(t->type, t->n);
     for (int tok; (tok = atomic_fetch_add(&t->next_tok, 1)) < t->n_tok;)
-        sm_kern_convert_rows(t->type, t->x + (size_t)tok * t->n, (uint8_t *)t->xq + tok * row, t->n, 1, 0, 1);
+        sm_kern_convert_rows(t->type, t->x, t->xq, t->n, tok, tok + 1);
 }
 
 /* Weights that share their input and its conversion run as one region (Wq, Wk and Wv; Wgate and
