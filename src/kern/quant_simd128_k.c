@@ -794,24 +794,22 @@ void sm_kern_gemv_q6_K_simd128(int64_t n, const void *w, size_t w_stride, int n_
 
 #define RDOT sm_relaxed_dot_i8x16_i7x16_add_s
 
-/* The qs of the Q8_K row x (nb blocks) for the relaxed kernels, 16 vectors per block, and with
- * neg32 set, -32 sum(x) per lane of each 16-group (Q6_K's offset: the instruction takes its 6-bit
- * values unsigned). In their natural order: with one integer per block (k_acc_block) the lanes
- * need not match the SIMD128 kernels'. */
-static void copy_q8_K_row(const uint8_t *x, int64_t nb, v128_t *xq, v128_t *neg32) {
+/* The relaxed kernels read the Q8_K activations' qs where they are, in natural order: with one
+ * integer per block (k_acc_block) their lanes need not match the SIMD128 kernels'. */
+
+/* -32 sum(x) per lane of each 16-group of the Q8_K row x (nb blocks): Q6_K's offset, subtracted
+ * through the dot's accumulator (the instruction takes the 6-bit values unsigned). */
+static void neg32_q8_K_row(const uint8_t *x, int64_t nb, v128_t *neg32) {
     const v128_t off = wasm_i8x16_splat(32), zero = wasm_i32x4_splat(0);
-    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K)) {
-        for (int g = 0; g < SM_QK_K / 16; g++, xq++) {
-            *xq = wasm_v128_load(x + Q8K_QS + 16 * g);
-            if (neg32) *neg32++ = wasm_i32x4_sub(zero, RDOT(*xq, off, zero));
-        }
-    }
+    for (int64_t i = 0; i < nb; i++, x += sizeof(sm_block_q8_K))
+        for (int g = 0; g < SM_QK_K / 16; g++)
+            *neg32++ = wasm_i32x4_sub(zero, RDOT(wasm_v128_load(x + Q8K_QS + 16 * g), off, zero));
 }
 
-/* One Q8_K row's qs (on the stack: SM_GEMV_MAX_N elements). */
-typedef struct k_row_relaxed {
+/* One Q8_K row's neg32 terms (on the stack: SM_GEMV_MAX_N elements). */
+typedef struct k_row_neg32 {
     v128_t q[SM_GEMV_MAX_N / 16];
-} k_row_relaxed;
+} k_row_neg32;
 
 /* What the relaxed Q4_K/Q5_K gemvs keep of their activation row per block besides the qs: the bsum
  * pairs and d. */
@@ -839,13 +837,14 @@ static inline __attribute__((always_inline)) void q45_gemv_block_start(
     *sc_hi = wasm_u32x4_extend_high_u16x8(sc16);
 }
 
-/* isum + 64 weights of a Q4_K/Q5_K block times their activations xv[0..3]: elements 0-15 and 16-31
- * (l0, l1) with scale slo, 32-47 and 48-63 (h0, h1) with scale shi; weights in 0..31. */
-static inline v128_t rdot_group64(v128_t isum, const v128_t *xv, v128_t l0, v128_t l1, v128_t h0,
+/* isum + 64 weights of a Q4_K/Q5_K block times their 64 activation bytes at xv (Q8_K qs):
+ * elements 0-15 and 16-31 (l0, l1) with scale slo, 32-47 and 48-63 (h0, h1) with scale shi;
+ * weights in 0..31. */
+static inline v128_t rdot_group64(v128_t isum, const uint8_t *xv, v128_t l0, v128_t l1, v128_t h0,
                                   v128_t h1, v128_t slo, v128_t shi) {
     const v128_t zero = wasm_i32x4_splat(0);
-    const v128_t lo = RDOT(xv[1], l1, RDOT(xv[0], l0, zero));
-    const v128_t hi = RDOT(xv[3], h1, RDOT(xv[2], h0, zero));
+    const v128_t lo = RDOT(wasm_v128_load(xv + 16), l1, RDOT(wasm_v128_load(xv), l0, zero));
+    const v128_t hi = RDOT(wasm_v128_load(xv + 48), h1, RDOT(wasm_v128_load(xv + 32), h0, zero));
     return wasm_i32x4_add(isum, wasm_i32x4_add(wasm_i32x4_mul(lo, slo), wasm_i32x4_mul(hi, shi)));
 }
 
@@ -858,9 +857,7 @@ static inline __attribute__((always_inline)) void gemv_q45_relaxed(int64_t n, co
     const size_t block = q5 ? sizeof(sm_block_q5_K) : sizeof(sm_block_q4_K);
     const size_t qs = q5 ? Q5K_QS : Q4K_QS, scales = q5 ? Q5K_SCALES : Q4K_SCALES;
     const size_t dmin = q5 ? Q5K_DMIN : Q4K_DMIN;
-    k_row_relaxed xq;
     k_row_blocks rb;
-    copy_q8_K_row(x, nb, xq.q, NULL);
     k_row_blocks_of(x, nb, &rb);
     const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
@@ -868,7 +865,7 @@ static inline __attribute__((always_inline)) void gemv_q45_relaxed(int64_t n, co
         float acc = 0.0f, mins = 0.0f;
         const uint8_t *a = (const uint8_t *)w + r * w_stride;
         for (int64_t i = 0; i < nb; i++, a += block) {
-            const v128_t *xb = xq.q + i * (SM_QK_K / 16);
+            const uint8_t *xb = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K) + Q8K_QS;
             v128_t s0, s1;
             q45_gemv_block_start(a + scales, half[sm_kern_load_u16(a + dmin)], &rb, i, &mins, &s0, &s1);
             v128_t h0 = zero, h1 = zero;
@@ -887,7 +884,7 @@ static inline __attribute__((always_inline)) void gemv_q45_relaxed(int64_t n, co
             l0 = wasm_v128_and(q0, m4), l1 = wasm_v128_and(q1, m4);                                \
             g0 = sm_kern_u8x16_shr(q0, 4), g1 = sm_kern_u8x16_shr(q1, 4);                          \
         }                                                                                          \
-        isum = rdot_group64(isum, xb + 4 * (j), l0, l1, g0, g1, K_LANE(sv, k), K_LANE(sv, (k) + 1)); \
+        isum = rdot_group64(isum, xb + 64 * (j), l0, l1, g0, g1, K_LANE(sv, k), K_LANE(sv, (k) + 1)); \
     } while (0)
             Q45_GROUPS(0, s0, 0);
             Q45_GROUPS(1, s0, 2);
@@ -919,15 +916,16 @@ void sm_kern_gemv_q5_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
 void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, float *y) {
     const int64_t nb = n / SM_QK_K;
-    k_row_relaxed xq, neg32;
-    copy_q8_K_row(x, nb, xq.q, neg32.q);
+    k_row_neg32 neg32;
+    neg32_q8_K_row(x, nb, neg32.q);
     const float *half = sm_kern_fp16_table(); /* the weights' fp16 scales */
     for (int r = 0; r < n_rows; r++) {
         float acc = 0.0f;
         for (int64_t i = 0; i < nb; i++) {
             const uint8_t *a = (const uint8_t *)w + r * w_stride + i * (int64_t)sizeof(sm_block_q6_K);
             const uint8_t *b = (const uint8_t *)x + i * (int64_t)sizeof(sm_block_q8_K);
-            const v128_t *xb = xq.q + i * (SM_QK_K / 16), *cb = neg32.q + i * (SM_QK_K / 16);
+            const uint8_t *xb = b + Q8K_QS; /* x's 16-group g at xb + 16g */
+            const v128_t *cb = neg32.q + i * (SM_QK_K / 16);
             /* the 16 signed scales as i32 lanes: group g is lane g % 4 of sc[g / 4] */
             const v128_t sc8 = wasm_v128_load(a + Q6K_SCALES);
             const v128_t lo16 = wasm_i16x8_extend_low_i8x16(sc8), hi16 = wasm_i16x8_extend_high_i8x16(sc8);
@@ -943,8 +941,10 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
         v128_t u0, u1, u2, u3;                                                                     \
         q6_unpack_u(wasm_v128_load(ql), wasm_v128_load(ql + 32), wasm_v128_load(qh), &u0, &u1,     \
                     &u2, &u3);                                                                     \
-        const v128_t d0 = RDOT(xb[g], u0, cb[g]), d1 = RDOT(xb[g + 2], u1, cb[g + 2]);             \
-        const v128_t d2 = RDOT(xb[g + 4], u2, cb[g + 4]), d3 = RDOT(xb[g + 6], u3, cb[g + 6]);     \
+        const v128_t d0 = RDOT(wasm_v128_load(xb + 16 * g), u0, cb[g]);                           \
+        const v128_t d1 = RDOT(wasm_v128_load(xb + 16 * (g + 2)), u1, cb[g + 2]);                  \
+        const v128_t d2 = RDOT(wasm_v128_load(xb + 16 * (g + 4)), u2, cb[g + 4]);                  \
+        const v128_t d3 = RDOT(wasm_v128_load(xb + 16 * (g + 6)), u3, cb[g + 6]);                  \
         isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d0, K_LANE(sc[2 * (h)], k)));                   \
         isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d1, K_LANE(sc[2 * (h)], (k) + 2)));             \
         isum = wasm_i32x4_add(isum, wasm_i32x4_mul(d2, K_LANE(sc[2 * (h) + 1], k)));               \
@@ -961,24 +961,23 @@ void sm_kern_gemv_q6_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_
     }
 }
 
-/* Prefill tiles with the relaxed dot: tokens in tiles of up to 4 whose activations are copied
- * once per tile (on the stack), then every row against them. Rows longer than
- * SM_GEMV_MAX_N take the SIMD128 gemm. Each (row, token) result is bit-identical to the vec_dot,
- * as in the gemvs above. */
+/* Prefill tiles with the relaxed dot: tokens in tiles of up to 4, every row against a tile (Q6_K
+ * makes the tile's neg32 terms first, on the stack; its rows longer than SM_GEMV_MAX_N take the
+ * SIMD128 gemm). Each (row, token) result is bit-identical to the vec_dot, as in the gemvs above. */
 enum { K_RELAXED_TILE = 4 };
 
-/* Activation tiles of the relaxed K-quant gemms. */
-typedef struct k_tile_relaxed {
-    k_row_relaxed xq[K_RELAXED_TILE];
-    k_row_relaxed neg32[K_RELAXED_TILE]; /* Q6_K only */
-} k_tile_relaxed;
+/* The neg32 terms of a Q6_K tile's activation rows. */
+typedef struct k_tile_neg32 {
+    k_row_neg32 neg32[K_RELAXED_TILE];
+} k_tile_neg32;
 
-/* One Q4_K row against n_tok (1-4) activation rows xq (x: the same rows as Q8_K). */
+/* One Q4_K row against n_tok (1-4) Q8_K activation rows x. */
 static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, const uint8_t *a,
                                                                    const uint8_t *x, size_t x_stride,
-                                                                   const k_tile_relaxed *xt,
+                                                                   const k_tile_neg32 *xt,
                                                                    int n_tok, float *y, int64_t ldy) {
-    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    (void)xt;
+    const v128_t m4 = wasm_i8x16_splat(15);
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f}, mins[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q4_K)) {
         const uint8_t *b = x + i * (int64_t)sizeof(sm_block_q8_K);
@@ -993,11 +992,8 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
             const v128_t h0 = sm_kern_u8x16_shr(q0, 4), h1 = sm_kern_u8x16_shr(q1, 4);
             const v128_t s_lo = wasm_i32x4_splat(sc[2 * j]), s_hi = wasm_i32x4_splat(sc[2 * j + 1]);
             for (int t = 0; t < n_tok; t++) {
-                const v128_t *xq = xt->xq[t].q + i * (SM_QK_K / 16) + 4 * j;
-                const v128_t lo = RDOT(xq[1], l1, RDOT(xq[0], l0, zero));
-                const v128_t hi = RDOT(xq[3], h1, RDOT(xq[2], h0, zero));
-                isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_add(wasm_i32x4_mul(lo, s_lo),
-                                                                 wasm_i32x4_mul(hi, s_hi)));
+                isum[t] = rdot_group64(isum[t], b + (size_t)t * x_stride + Q8K_QS + 64 * j, l0, l1,
+                                       h0, h1, s_lo, s_hi);
             }
         }
         for (int t = 0; t < n_tok; t++) {
@@ -1008,10 +1004,10 @@ static inline __attribute__((always_inline)) void q4_K_row_relaxed(int64_t nb, c
     for (int t = 0; t < n_tok; t++) y[t * ldy] = acc[t] - mins[t];
 }
 
-/* One Q6_K row against n_tok (1-4) activation rows and their -32 sum(x) terms. */
+/* One Q6_K row against n_tok (1-4) Q8_K activation rows x and their -32 sum(x) terms xt. */
 static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, const uint8_t *a,
                                                                    const uint8_t *x, size_t x_stride,
-                                                                   const k_tile_relaxed *xt,
+                                                                   const k_tile_neg32 *xt,
                                                                    int n_tok, float *y, int64_t ldy) {
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     for (int64_t i = 0; i < nb; i++, a += sizeof(sm_block_q6_K)) {
@@ -1029,7 +1025,9 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
                 const v128_t s = wasm_i32x4_splat(sc[g + 2 * m]);
                 const int64_t gx = i * (SM_QK_K / 16) + g + 2 * m; /* x's 16-group */
                 for (int t = 0; t < n_tok; t++) {
-                    const v128_t dot = RDOT(xt->xq[t].q[gx], u[m], xt->neg32[t].q[gx]);
+                    const uint8_t *xg = x + (size_t)t * x_stride + i * (int64_t)sizeof(sm_block_q8_K) +
+                                        Q8K_QS + 16 * (g + 2 * m);
+                    const v128_t dot = RDOT(wasm_v128_load(xg), u[m], xt->neg32[t].q[gx]);
                     isum[t] = wasm_i32x4_add(isum[t], wasm_i32x4_mul(dot, s));
                 }
             }
@@ -1043,18 +1041,17 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
     for (int t = 0; t < n_tok; t++) y[t * ldy] = acc[t];
 }
 
-/* The tile loop of the relaxed K-quant gemms (see K_GEMM_TILES), copying each tile's activations
- * first; q6 also makes their -32 sum(x) terms. */
+/* The tile loop of the relaxed K-quant gemms (see K_GEMM_TILES); q6 first makes each tile's -32
+ * sum(x) terms. */
 #define K_RELAXED_TILES(row_fn, q6, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy)           \
     do {                                                                                           \
         const int64_t nb_ = (n) / SM_QK_K;                                                         \
-        k_tile_relaxed tile_;                                                                      \
+        k_tile_neg32 tile_;                                                                        \
         for (int t0 = 0; t0 < (n_tok); t0 += K_RELAXED_TILE) {                                     \
             const int nt = (n_tok) - t0 < K_RELAXED_TILE ? (n_tok) - t0 : K_RELAXED_TILE;          \
             const uint8_t *xt = (const uint8_t *)(x) + (size_t)t0 * (x_stride);                    \
-            for (int t = 0; t < nt; t++)                                                           \
-                copy_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.xq[t].q,                     \
-                               (q6) ? tile_.neg32[t].q : NULL);                                    \
+            for (int t = 0; (q6) && t < nt; t++)                                                   \
+                neg32_q8_K_row(xt + (size_t)t * (x_stride), nb_, tile_.neg32[t].q);                \
             K_TILE_ROWS(row_fn(nb_, a, xt, x_stride, &tile_, NT, yr, ldy), w, w_stride, n_rows, y, \
                         ldy);                                                                      \
         }                                                                                          \
@@ -1063,10 +1060,6 @@ static inline __attribute__((always_inline)) void q6_K_row_relaxed(int64_t nb, c
 // y[t][r] = W[r] · x[t], Q4_K · Q8_K with the relaxed i8 dot, bit-identical to the vec_dot
 void sm_kern_gemm_q4_K_relaxed(int64_t n, const void *w, size_t w_stride, int n_rows,
                                const void *x, size_t x_stride, int n_tok, float *y, int64_t ldy) {
-    if (n > SM_GEMV_MAX_N) {
-        sm_kern_gemm_q4_K_simd128(n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
-        return;
-    }
     K_RELAXED_TILES(q4_K_row_relaxed, 0, n, w, w_stride, n_rows, x, x_stride, n_tok, y, ldy);
 }
 
