@@ -24,6 +24,24 @@
  *   v8   (Q4_0) v5 with each weight block's scale read from a 65536-entry half -> float table
  *   v9   (Q4_0) the relaxed build's gemv (i8 dot product) in a relaxed build of this lab (built
  *        with -DSM_RELAXED_SIMD, then tools/wasm/relaxed-simd.mjs), else v5 again
+ *   v10  (Q4_0) the reference's float order: each block's lanes summed to one integer, then
+ *        acc += (float)isum * (d_w * d_x); four rows per pass of the block loop, reduced together
+ *        (a transposing add) and scaled as one f32x4. Equal to that reference bit for bit.
+ *   v11  (Q4_0) v10 with the four rows read one after another: each row's block integers and
+ *        scales go to buffers, then one float pass reduces four rows at a time
+ *   v12  (Q4_0) v11 with the relaxed i8 dot on unpermuted lanes (relaxed build), else v11 again
+ *
+ * Seventh session (2026-12-07, v10-v12: would one integer per block, which lets a gemm share its
+ * float work among four tokens (gemm_lab v2), cost decoding anything?). node dot_lab.cjs 3, two
+ * runs: in cache v8 14.0-18.4 GMAC/s, v10 14.5-21.2, v11 10.9-18.9; from memory v8 15.7-17.8,
+ * v10 9.0-9.6, v11 16.6-18.3. Four rows read block by block are four interleaved streams, and
+ * from memory that halves the speed; one row at a time does not. In Chromium (relaxed build of
+ * this lab, browser-run.mjs dot_lab_rx.js 3, two runs, first passes left out) from memory v8
+ * 13.3-14.4, v11 14.5-16.1, but the relaxed v12 18.7-20.0 against v9's 23.0-24.8 (in cache 20.3-22.1
+ * against 24.6-25.5). The Q4_0 kernels therefore keep f32 lanes: in the relaxed build, which
+ * decodes Q4_0 in browsers, one integer per block costs a sixth of the gemv. (Q8_0 was tried in
+ * the engine the same way, v11's shape: from memory under Node 12.8-16.0 GMAC/s against 16.3-20.6,
+ * and TinyLlama Q8_0 decoding fell from 15.3-15.9 to 9.4-11.7 tok/s on one thread; not kept.)
  *
  * Fourth session (2026-12-06, evening; bash bench/kernels/run.sh 64 dot, three passes, with the
  * engine's gemv as it was before): v5 15.4-15.9 GMAC/s in cache and 15.3-15.7 from memory, v8 16.7-17.7 and 16.7-17.5, bit-identical.
@@ -69,6 +87,9 @@
 #include "kern/types.h"
 
 #include "lab.h"
+#ifdef SM_RELAXED_SIMD
+#include "kern/relaxed_simd.h"
+#endif
 
 
 /* ---- v1 / v2 building blocks ----------------------------------------------------------------- */
@@ -390,12 +411,159 @@ static void gemv_q4_v9(int64_t n, const uint8_t *w, size_t w_row, int rows, cons
 #endif
 }
 
+/* ---- v10-v12: the reference's float order (one integer per block) ----------------------------
+ * Each block's integer lanes summed to one integer, then acc += (float)isum * (d_w * d_x) per row:
+ * the scalar reference's operations, so these equal sm_kern_vec_dot_q4_0_ref bit for bit (once
+ * the reference multiplies d_w * d_x first) and would let a gemm share its float work among four
+ * tokens (gemm_lab v2). */
+
+/* [sum of a's lanes, of b's, of c's, of d's] */
+static inline v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+    const v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 4, 1, 5), wasm_i32x4_shuffle(a, b, 2, 6, 3, 7));
+    const v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 4, 1, 5), wasm_i32x4_shuffle(c, d, 2, 6, 3, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 1, 4, 5), wasm_i32x4_shuffle(ab, cd, 2, 3, 6, 7));
+}
+
+/* -8 sum(x) of every activation block */
+static void neg8_sums(const uint8_t *x, int64_t nb, int32_t *neg8) {
+    for (int64_t j = 0; j < nb; j++) {
+        int32_t t = 0;
+        for (int i = 0; i < 32; i++) t += (int8_t)x[j * Q8B + 2 + i];
+        neg8[j] = -8 * t;
+    }
+}
+
+/* Exact i32 lanes of sum q x, q the unsigned nibbles, x widened (xw_block of v3). */
+static inline v128_t v10_nibble_dot(const uint8_t *a, const xw_block *xb) {
+    const v128_t q = wasm_v128_load(a + 2);
+    const v128_t lo = wasm_v128_and(q, wasm_i8x16_splat(15)), hi = sm_kern_u8x16_shr(q, 4);
+    return wasm_i32x4_add(wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(lo), xb->q[0]),
+                                         wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(lo), xb->q[1])),
+                          wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(hi), xb->q[2]),
+                                         wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(hi), xb->q[3])));
+}
+
+/* v10: four rows per pass of the block loop, their block integers reduced together (hsum4_i32) and
+ * scaled as one f32x4 (rows % 4 == 0 here). The four rows are four interleaved read streams. */
+static void gemv_q4_v10(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+    const int64_t nb = n / 32;
+    xw_block *xw = malloc(nb * sizeof *xw);
+    float *dx = malloc(nb * sizeof *dx);
+    int32_t *neg8 = malloc(nb * sizeof *neg8);
+    widen_x(x, nb, xw, dx);
+    neg8_sums(x, nb, neg8);
+    const float *half = sm_kern_fp16_table();
+    for (int r = 0; r < rows; r += 4) {
+        const uint8_t *a = w + (size_t)r * w_row;
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++, a += Q4B) {
+            const v128_t isum = wasm_i32x4_add(
+                hsum4_i32(v10_nibble_dot(a, &xw[j]), v10_nibble_dot(a + w_row, &xw[j]),
+                          v10_nibble_dot(a + 2 * w_row, &xw[j]), v10_nibble_dot(a + 3 * w_row, &xw[j])),
+                wasm_i32x4_splat(neg8[j]));
+            const v128_t dw = wasm_f32x4_make(half[sm_kern_load_u16(a)], half[sm_kern_load_u16(a + w_row)],
+                                              half[sm_kern_load_u16(a + 2 * w_row)],
+                                              half[sm_kern_load_u16(a + 3 * w_row)]);
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(isum),
+                                                     wasm_f32x4_mul(dw, wasm_f32x4_splat(dx[j]))));
+        }
+        wasm_v128_store(y + r, acc);
+    }
+    free(xw), free(dx), free(neg8);
+}
+
+/* v11: the four rows read one after another (one stream): each row's block integers (i32x4, not yet
+ * reduced) and scales d_w * d_x go to buffers, then one float pass reduces and scales four rows
+ * at a time as v10 does. */
+static void gemv_q4_v11(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+    const int64_t nb = n / 32;
+    xw_block *xw = malloc(nb * sizeof *xw);
+    float *dx = malloc(nb * sizeof *dx);
+    int32_t *neg8 = malloc(nb * sizeof *neg8);
+    v128_t(*isum)[4] = malloc(nb * sizeof *isum);
+    float(*d)[4] = aligned_alloc(16, nb * sizeof *d);
+    widen_x(x, nb, xw, dx);
+    neg8_sums(x, nb, neg8);
+    const float *half = sm_kern_fp16_table();
+    for (int r = 0; r < rows; r += 4) {
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *a = w + (size_t)(r + k) * w_row;
+            for (int64_t j = 0; j < nb; j++, a += Q4B) {
+                isum[j][k] = v10_nibble_dot(a, &xw[j]);
+                d[j][k] = half[sm_kern_load_u16(a)] * dx[j];
+            }
+        }
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++) {
+            const v128_t s = wasm_i32x4_add(hsum4_i32(isum[j][0], isum[j][1], isum[j][2], isum[j][3]),
+                                            wasm_i32x4_splat(neg8[j]));
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(d[j])));
+        }
+        wasm_v128_store(y + r, acc);
+    }
+    free(xw), free(dx), free(neg8), free(isum), free(d);
+}
+
+/* v12: relaxed build only: v11 with the relaxed i8 dot on unpermuted lanes (the block's integer
+ * does not depend on the lane order); elsewhere v11 again. */
+static void gemv_q4_v12(int64_t n, const uint8_t *w, size_t w_row, int rows, const uint8_t *x, float *y) {
+#ifdef SM_RELAXED_SIMD
+    const int64_t nb = n / 32;
+    v128_t *xl = malloc(nb * sizeof *xl), *xh = malloc(nb * sizeof *xh);
+    float *dx = malloc(nb * sizeof *dx);
+    int32_t *neg8 = malloc(nb * sizeof *neg8);
+    v128_t(*isum)[4] = malloc(nb * sizeof *isum);
+    float(*d)[4] = aligned_alloc(16, nb * sizeof *d);
+    for (int64_t j = 0; j < nb; j++) {
+        xl[j] = wasm_v128_load(x + j * Q8B + 2), xh[j] = wasm_v128_load(x + j * Q8B + 18);
+        dx[j] = sm_kern_load_scale(x + j * Q8B);
+    }
+    neg8_sums(x, nb, neg8);
+    const float *half = sm_kern_fp16_table();
+    const v128_t m4 = wasm_i8x16_splat(15), zero = wasm_i32x4_splat(0);
+    for (int r = 0; r < rows; r += 4) {
+        for (int k = 0; k < 4; k++) {
+            const uint8_t *a = w + (size_t)(r + k) * w_row;
+            for (int64_t j = 0; j < nb; j++, a += Q4B) {
+                const v128_t q = wasm_v128_load(a + 2);
+                isum[j][k] = sm_relaxed_dot_i8x16_i7x16_add_s(
+                    xl[j], wasm_v128_and(q, m4), sm_relaxed_dot_i8x16_i7x16_add_s(xh[j], sm_kern_u8x16_shr(q, 4), zero));
+                d[j][k] = half[sm_kern_load_u16(a)] * dx[j];
+            }
+        }
+        v128_t acc = wasm_f32x4_splat(0.0f);
+        for (int64_t j = 0; j < nb; j++) {
+            const v128_t s = wasm_i32x4_add(hsum4_i32(isum[j][0], isum[j][1], isum[j][2], isum[j][3]),
+                                            wasm_i32x4_splat(neg8[j]));
+            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(d[j])));
+        }
+        wasm_v128_store(y + r, acc);
+    }
+    free(xl), free(xh), free(dx), free(neg8), free(isum), free(d);
+#else
+    gemv_q4_v11(n, w, w_row, rows, x, y);
+#endif
+}
+
 /* ---- harness --------------------------------------------------------------------------------- */
 
 static double max_err(const float *a, const float *ref, size_t n) {
     double e = 0, m = 0;
     for (size_t i = 0; i < n; i++) e = fmax(e, fabs((double)a[i] - ref[i])), m = fmax(m, fabs(ref[i]));
     return m > 0 ? e / m : e;
+}
+
+/* The reference's operations with d_w * d_x multiplied first: what v10-v12 must equal. */
+static float vec_dot_q4_exact(int64_t n, const void *w, const void *x) {
+    const uint8_t *a = w, *b = x;
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n / 32; j++, a += Q4B, b += Q8B) {
+        int32_t isum = 0;
+        for (int i = 0; i < 16; i++)
+            isum += ((a[2 + i] & 15) - 8) * (int8_t)b[2 + i] + ((a[2 + i] >> 4) - 8) * (int8_t)b[18 + i];
+        sum += (float)isum * (sm_kern_load_scale(a) * sm_kern_load_scale(b));
+    }
+    return sum;
 }
 
 static void matvec(sm_vec_dot_fn dot, int64_t n, int rows, const uint8_t *w, size_t w_row,
@@ -454,6 +622,19 @@ int main(int argc, char **argv) {
                         best = fmin(best, (lab_now_s() - t0) / reps);
                     }
                     printf(",\"v%d_gmac_s\":%.2f,\"v%d_eq_v0\":%d", v, (double)n * rows / best * 1e-9, v,
+                           !memcmp(y, y0, rows * sizeof *y));
+                }
+                matvec(vec_dot_q4_exact, n, rows, w, w_row, x, y0);
+                for (int v = 10; v < 13; v++) {
+                    typedef void (*gemv_t)(int64_t, const uint8_t *, size_t, int, const uint8_t *, float *);
+                    const gemv_t g[] = {gemv_q4_v10, gemv_q4_v11, gemv_q4_v12};
+                    double best = 1e30;
+                    for (int k = 0; k < 3; k++) {
+                        const double t0 = lab_now_s();
+                        for (int rep = 0; rep < reps; rep++) g[v - 10](n, w, w_row, rows, x, y);
+                        best = fmin(best, (lab_now_s() - t0) / reps);
+                    }
+                    printf(",\"v%d_gmac_s\":%.2f,\"v%d_eq_exact_ref\":%d", v, (double)n * rows / best * 1e-9, v,
                            !memcmp(y, y0, rows * sizeof *y));
                 }
                 free(y0);

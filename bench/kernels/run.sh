@@ -3,7 +3,7 @@
 # under Node, each printing JSON lines of numbered versions beside the scalar reference:
 #   gemm_lab   prefill tiles (twice, tile widths 4 and 8 for Q4_0/Q8_0), all gemm types, and a
 #              Q4_0/Q8_0 tile that orders its float work differently (v2)
-#   dot_lab    decode block loops (Q4_0, Q8_0)
+#   dot_lab    decode block loops (Q4_0, Q8_0), and Q4_0 gemvs in the reference's float order
 #   gemv_k_lab decode gemvs of the K-quants (Q4_K, Q6_K), with subnormal scales too
 #   lanes_lab  the token-lane summation order (Q4_0), kept as a measured negative result
 #   ops_lab    row operations (rmsnorm, softmax, SiLU/GELU, RoPE, exp, ...)
