@@ -7,6 +7,7 @@
 #   gemv_k_lab decode gemvs of the K-quants (Q4_K, Q6_K), with subnormal scales too
 #   lanes_lab  the token-lane summation order (Q4_0), kept as a measured negative result
 #   ops_lab    row operations (rmsnorm, softmax, SiLU/GELU, RoPE, exp, ...)
+#   threads_lab  the Q4_0 gemv on one thread against two (in one module), from memory
 # Usage: bash bench/kernels/run.sh [--browser] [n_tok=64] [lab ...]   (default: all labs)
 #   --browser: build the labs for the web and run each on a page in headless Chromium
 #   (browser-run.mjs) instead of under Node: the two V8s have ranked kernel versions differently.
@@ -19,7 +20,7 @@ BROWSER=0
 if [ "${1:-}" = --browser ]; then BROWSER=1; OUT=$OUT/web; shift; fi
 N_TOK=${1:-64}
 shift || true
-LABS=${*:-gemm dot gemv_k lanes ops}
+LABS=${*:-gemm dot gemv_k lanes ops threads}
 mkdir -p "$OUT"
 KERN=$(ls src/kern/*.c)
 build() { # name extra-flags...
@@ -49,6 +50,13 @@ for lab in $LABS; do
   gemv_k) build gemv_k_lab && lab gemv_k_lab 3 | sed 's/^{/{"lab":"gemv_k",/' ;;
   lanes) build lanes_lab && lab lanes_lab 3 | sed 's/^{/{"lab":"lanes",/' ;;
   ops) build ops_lab && lab ops_lab | sed 's/^{/{"lab":"ops",/' ;;
-  *) echo "unknown lab: $lab (gemm, dot, gemv_k, lanes, ops)" >&2; exit 2 ;;
+  threads)
+    if [ $BROWSER = 1 ]; then echo "threads: Node only" >&2; continue; fi
+    emcc -O3 -msimd128 -pthread -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Isrc $KERN \
+      bench/kernels/threads_lab.c -sINITIAL_MEMORY=256MB -sALLOW_MEMORY_GROWTH=1 \
+      -sPTHREAD_POOL_SIZE=2 -sPROXY_TO_PTHREAD -sEXIT_RUNTIME=1 -sENVIRONMENT=node,worker \
+      -o "$OUT/threads_lab.js"
+    node --no-experimental-fetch "$OUT/threads_lab.js" | sed 's/^{/{"lab":"threads",/' ;;
+  *) echo "unknown lab: $lab (gemm, dot, gemv_k, lanes, ops, threads)" >&2; exit 2 ;;
   esac
 done
