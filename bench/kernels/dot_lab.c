@@ -472,6 +472,18 @@ static void gemv_q4_v10(int64_t n, const uint8_t *w, size_t w_row, int rows, con
     free(xw), free(dx), free(neg8);
 }
 
+/* v11's float pass: four rows' totals from their block integers isum, offsets neg8, scales d. */
+static void float_pass4(int64_t nb, const v128_t (*isum)[4], const float (*d)[4], const int32_t *neg8,
+                        float *y4) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int64_t j = 0; j < nb; j++) {
+        const v128_t s = wasm_i32x4_add(hsum4_i32(isum[j][0], isum[j][1], isum[j][2], isum[j][3]),
+                                        wasm_i32x4_splat(neg8[j]));
+        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(d[j])));
+    }
+    wasm_v128_store(y4, acc);
+}
+
 /* v11: the four rows read one after another (one stream): each row's block integers (i32x4, not yet
  * reduced) and scales d_w * d_x go to buffers, then one float pass reduces and scales four rows
  * at a time as v10 does. */
@@ -493,13 +505,7 @@ static void gemv_q4_v11(int64_t n, const uint8_t *w, size_t w_row, int rows, con
                 d[j][k] = half[sm_kern_load_u16(a)] * dx[j];
             }
         }
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        for (int64_t j = 0; j < nb; j++) {
-            const v128_t s = wasm_i32x4_add(hsum4_i32(isum[j][0], isum[j][1], isum[j][2], isum[j][3]),
-                                            wasm_i32x4_splat(neg8[j]));
-            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(d[j])));
-        }
-        wasm_v128_store(y + r, acc);
+        float_pass4(nb, isum, d, neg8, y + r);
     }
     free(xw), free(dx), free(neg8), free(isum), free(d);
 }
@@ -531,13 +537,7 @@ static void gemv_q4_v12(int64_t n, const uint8_t *w, size_t w_row, int rows, con
                 d[j][k] = half[sm_kern_load_u16(a)] * dx[j];
             }
         }
-        v128_t acc = wasm_f32x4_splat(0.0f);
-        for (int64_t j = 0; j < nb; j++) {
-            const v128_t s = wasm_i32x4_add(hsum4_i32(isum[j][0], isum[j][1], isum[j][2], isum[j][3]),
-                                            wasm_i32x4_splat(neg8[j]));
-            acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(d[j])));
-        }
-        wasm_v128_store(y + r, acc);
+        float_pass4(nb, isum, d, neg8, y + r);
     }
     free(xl), free(xh), free(dx), free(neg8), free(isum), free(d);
 #else
